@@ -1,0 +1,90 @@
+//! `ARC6xx`: archive tricks reported by `sluice-archive`, as findings.
+
+use sluice_archive::{Anomaly, AnomalyKind};
+use sluice_model::{Confidence, Finding, RuleCode, Severity};
+
+/// Turn archive anomalies into findings.
+#[must_use]
+pub fn from_anomalies(anomalies: &[Anomaly]) -> Vec<Finding> {
+    anomalies.iter().map(one).collect()
+}
+
+fn one(a: &Anomaly) -> Finding {
+    let (code, name, sev, conf, msg) = match a.kind {
+        AnomalyKind::PathTraversal => (
+            "ARC601",
+            "archive-path-traversal",
+            Severity::High,
+            Confidence::High,
+            "archive entry climbs out of the extraction folder with `..`",
+        ),
+        AnomalyKind::AbsolutePath => (
+            "ARC602",
+            "archive-absolute-path",
+            Severity::High,
+            Confidence::High,
+            "archive entry has an absolute path",
+        ),
+        AnomalyKind::Link => (
+            "ARC603",
+            "archive-link",
+            Severity::Low,
+            Confidence::Medium,
+            "archive holds a link (not followed)",
+        ),
+        AnomalyKind::DuplicateEntry => (
+            "ARC604",
+            "archive-duplicate-entry",
+            Severity::Medium,
+            Confidence::High,
+            "archive holds two entries with the same path; installers may read a different one than a scanner",
+        ),
+        AnomalyKind::SpecialFile => (
+            "ARC605",
+            "archive-special-file",
+            Severity::Medium,
+            Confidence::High,
+            "archive holds a device, fifo or other special file",
+        ),
+        AnomalyKind::SizeMismatch => (
+            "ARC606",
+            "archive-size-mismatch",
+            Severity::Medium,
+            Confidence::Medium,
+            "declared entry size disagrees with the bytes present",
+        ),
+        AnomalyKind::TooDeep => (
+            "ARC607",
+            "archive-too-deep",
+            Severity::Low,
+            Confidence::Medium,
+            "archive entry nested deeper than the depth limit; left out",
+        ),
+        AnomalyKind::TruncatedFile => (
+            "ARC608",
+            "archive-huge-file",
+            Severity::Info,
+            Confidence::High,
+            "file larger than the per-file limit; only its start was analysed",
+        ),
+        AnomalyKind::BadNameEncoding => (
+            "ARC609",
+            "archive-bad-name-encoding",
+            Severity::Low,
+            Confidence::Medium,
+            "archive entry name is not valid UTF-8",
+        ),
+        _ => (
+            "ARC699",
+            "archive-anomaly",
+            Severity::Low,
+            Confidence::Low,
+            "archive anomaly",
+        ),
+    };
+    let mut f = Finding::new(RuleCode::new(code), name, sev, conf, msg)
+        .excerpt(&a.entry)
+        .evidence(a.detail.clone());
+    f.file = Some(a.entry.clone());
+    f
+}

@@ -1,0 +1,143 @@
+//! Static analysis of package artifacts: rules, metadata, indicators, scoring.
+//!
+//! [`analyze`] takes a [`FileTree`] that `sluice-archive` already read and
+//! checked, and returns a [`Report`]: the package's declared metadata, every
+//! finding with its evidence (rule, file, line, excerpt), every indicator of
+//! compromise, and one [`Verdict`](sluice_model::Verdict) explained in words.
+//!
+//! The pipeline, per artifact:
+//! 1. [`manifest`] reads PKG-INFO / METADATA / setup.cfg / pyproject.toml /
+//!    setup.py (statically) or package.json, and says which files run at
+//!    install time (setup.py, cmdclass, npm lifecycle scripts, `.pth`) or on
+//!    import (the package's top-level `__init__.py`, npm `main`).
+//! 2. [`python`] and [`javascript`] parse each source file with tree-sitter
+//!    (tolerant of broken and Python 2 code) and run one rule per file.
+//! 3. [`ioc`] extracts IPs, URLs, domains, e-mails and webhook endpoints,
+//!    and matches them against a user-supplied indicator set.
+//! 4. [`score`] combines the findings into one verdict.
+//!
+//! This crate must not touch the file system or the network: everything it
+//! needs arrives in memory.
+#![warn(missing_docs)]
+
+pub mod archive_findings;
+pub mod ioc;
+pub mod javascript;
+pub mod manifest;
+pub mod python;
+pub mod score;
+pub mod source;
+
+use sluice_archive::FileTree;
+use sluice_model::{ArtifactInfo, Ecosystem, Report, REPORT_SCHEMA};
+
+pub use source::{FileRole, SourceFile};
+
+/// What the analysis may use beyond the artifact itself.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Indicators supplied by the user (`--ioc-file`); a hit becomes a finding.
+    pub iocs: Option<ioc::IocSet>,
+}
+
+/// Files larger than this are not parsed (they are still searched for
+/// indicators and byte patterns); minified bundles of many megabytes are
+/// where parsers spend their time, and malware rarely hides only there.
+pub const MAX_PARSE_BYTES: usize = 2 << 20;
+
+/// Analyse one artifact.
+#[must_use]
+pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
+    let mut warnings = Vec::new();
+    let manifest = manifest::read(tree);
+    let mut findings = archive_findings::from_anomalies(&tree.anomalies);
+    findings.extend(manifest.findings.iter().cloned());
+    let mut indicators = Vec::new();
+
+    for entry in &tree.files {
+        let role = manifest.role_of(&entry.path);
+        let Some(lang) = source::language_of(&entry.path, &entry.data) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&entry.data);
+        let file = SourceFile {
+            path: &entry.path,
+            text: &text,
+            role,
+        };
+        indicators.extend(ioc::extract(&file));
+        if entry.data.len() > MAX_PARSE_BYTES {
+            warnings.push(format!(
+                "{}: {} bytes, over the parse limit of {} bytes; searched for indicators only",
+                entry.path,
+                entry.data.len(),
+                MAX_PARSE_BYTES
+            ));
+            continue;
+        }
+        match lang {
+            source::Language::Python => findings.extend(python::check(&file)),
+            source::Language::JavaScript => findings.extend(javascript::check(&file)),
+        }
+    }
+    ioc::dedup(&mut indicators);
+    if let Some(set) = &opts.iocs {
+        findings.extend(set.matches(&indicators));
+    }
+
+    let ecosystem = manifest.ecosystem;
+    let package = manifest
+        .metadata
+        .name
+        .as_deref()
+        .zip(ecosystem)
+        .and_then(|(n, eco)| sluice_model::PackageName::parse(eco, n).ok());
+    let version = manifest
+        .metadata
+        .version
+        .as_deref()
+        .map(sluice_model::Version::new);
+    let mut report = Report {
+        schema: REPORT_SCHEMA,
+        target: target.to_owned(),
+        ecosystem,
+        package,
+        version,
+        artifact: ArtifactInfo {
+            filename: tree.filename.clone(),
+            kind: tree.kind.as_str().to_owned(),
+            sha256: tree.sha256,
+            size: tree.size,
+            files: tree.files.len() as u64,
+            unpacked_bytes: tree.unpacked_bytes(),
+        },
+        metadata: manifest.metadata,
+        verdict: sluice_model::Verdict::clean(),
+        findings,
+        indicators,
+        warnings,
+    };
+    rejudge(&mut report);
+    report
+}
+
+/// Sort the findings (most severe first) and recompute the verdict, after a
+/// caller added findings of its own (name checks, sandbox behaviour).
+pub fn rejudge(report: &mut Report) {
+    report.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.confidence.cmp(&a.confidence))
+            .then(a.file.cmp(&b.file))
+            .then(a.line.cmp(&b.line))
+            .then(a.rule.cmp(&b.rule))
+    });
+    report.findings.dedup();
+    report.verdict = score::judge(&report.findings);
+}
+
+/// Guess the ecosystem of a tree from its shape alone.
+#[must_use]
+pub fn guess_ecosystem(tree: &FileTree) -> Option<Ecosystem> {
+    manifest::read(tree).ecosystem
+}

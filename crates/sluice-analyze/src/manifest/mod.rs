@@ -1,0 +1,73 @@
+//! Package manifests read statically: which package this is, what it
+//! declares, and which of its files run at install time or on import.
+//!
+//! - [`pypi`]: PKG-INFO / METADATA, setup.cfg, pyproject.toml, setup.py
+//!   (never executed: cmdclass overrides, entry_points, URL requirements).
+//! - [`npm`]: package.json (scripts, bin, main, dependencies, repository,
+//!   author).
+
+pub mod npm;
+pub mod pypi;
+
+use std::collections::BTreeMap;
+
+use sluice_archive::FileTree;
+use sluice_model::{Ecosystem, Finding, Metadata};
+
+use crate::FileRole;
+
+/// What the manifests of one artifact say.
+#[derive(Clone, Debug, Default)]
+pub struct Manifest {
+    /// The ecosystem, when the tree has a recognisable manifest.
+    pub ecosystem: Option<Ecosystem>,
+    /// Declared metadata.
+    pub metadata: Metadata,
+    /// `PKG3xx` findings about the manifest itself (install hooks,
+    /// URL dependencies, entry-point hijacks, malformed files).
+    pub findings: Vec<Finding>,
+    /// Role of files whose role is not [`FileRole::Library`], by path inside
+    /// the tree.
+    pub roles: BTreeMap<String, FileRole>,
+}
+
+impl Manifest {
+    /// The role of a file in this package.
+    #[must_use]
+    pub fn role_of(&self, path: &str) -> FileRole {
+        if let Some(r) = self.roles.get(path) {
+            return *r;
+        }
+        if is_auxiliary(path) {
+            FileRole::Auxiliary
+        } else if path.ends_with(".pth") {
+            // `.pth` lines starting with `import` run at every interpreter start.
+            FileRole::Install
+        } else {
+            FileRole::Library
+        }
+    }
+}
+
+/// Tests, examples, docs and build tooling: shipped, rarely run by users.
+#[must_use]
+pub fn is_auxiliary(path: &str) -> bool {
+    path.split('/').any(|c| {
+        matches!(
+            c,
+            "test" | "tests" | "testing" | "__tests__" | "spec" | "example" | "examples"
+                | "doc" | "docs" | "benchmark" | "benchmarks" | "bench" | "scripts"
+                | "tools" | "fixtures" | "e2e"
+        )
+    })
+}
+
+/// Read whichever manifest the tree has (npm wins when a package.json sits at
+/// the package root, PyPI otherwise).
+#[must_use]
+pub fn read(tree: &FileTree) -> Manifest {
+    if let Some(m) = npm::read(tree) {
+        return m;
+    }
+    pypi::read(tree).unwrap_or_default()
+}

@@ -1,0 +1,8 @@
+//! One module per subcommand; each owns its clap arguments and a `run`.
+
+pub mod admin;
+pub mod bench;
+pub mod names;
+pub mod sandbox;
+pub mod scan;
+pub mod serve;

@@ -1,0 +1,2 @@
+//! Name intelligence: typosquats, private-name squats, cross-registry names, flood campaigns.
+#![warn(missing_docs)]
