@@ -1,0 +1,211 @@
+//! The gate's TOML configuration.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::RegistryError;
+
+/// Everything `sluice serve` can be told. Every field has a default, so an
+/// empty file (or none) is a valid configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database and the blob folder.
+    pub data_dir: PathBuf,
+    /// The URL clients use to reach the gate (no trailing slash). Used in
+    /// npm tarball URLs; when absent they are built from the request's
+    /// `Host` header. PyPI pages use root-relative URLs unless this is set.
+    pub public_url: Option<String>,
+    /// Upstream registries and limits.
+    pub upstream: UpstreamConfig,
+    /// What to do with verdicts.
+    pub policy: PolicyConfig,
+    /// Named client tokens, so downloads are attributed to a service.
+    pub clients: Vec<ClientToken>,
+    /// Admin API settings.
+    pub admin: AdminConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3141)),
+            data_dir: PathBuf::from(".sluice"),
+            public_url: None,
+            upstream: UpstreamConfig::default(),
+            policy: PolicyConfig::default(),
+            clients: Vec::new(),
+            admin: AdminConfig::default(),
+        }
+    }
+}
+
+/// Upstream registries, timeouts and size caps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// PyPI simple index URL (ends in `/simple/` or similar). When absent,
+    /// taken from pip's own configuration at start-up.
+    pub pypi: Option<String>,
+    /// npm registry URL. When absent, taken from npm's configuration.
+    pub npm: Option<String>,
+    /// Connect timeout, seconds.
+    pub connect_timeout_secs: u64,
+    /// Whole-request timeout for metadata pages, seconds.
+    pub metadata_timeout_secs: u64,
+    /// Whole-request timeout for artifact downloads, seconds.
+    pub artifact_timeout_secs: u64,
+    /// How long fetched metadata is reused before asking upstream again.
+    pub metadata_ttl_secs: u64,
+    /// Largest metadata page (project page, packument) accepted.
+    pub max_metadata_bytes: u64,
+    /// Largest artifact accepted.
+    pub max_artifact_bytes: u64,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            pypi: None,
+            npm: None,
+            connect_timeout_secs: 10,
+            metadata_timeout_secs: 30,
+            artifact_timeout_secs: 300,
+            metadata_ttl_secs: 300,
+            max_metadata_bytes: 64 << 20,
+            max_artifact_bytes: 512 << 20,
+        }
+    }
+}
+
+/// What the gate does with a verdict level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnVerdict {
+    /// Refuse, reported as blocked.
+    Block,
+    /// Refuse until a person approves it (`sluice admin review`).
+    Hold,
+    /// Serve it.
+    Allow,
+}
+
+/// Policy: verdict handling, waivers, cooldown, private names.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// For `malicious` verdicts.
+    pub malicious: OnVerdict,
+    /// For `suspicious` verdicts.
+    pub suspicious: OnVerdict,
+    /// When the scanner failed on an artifact.
+    pub scan_error: OnVerdict,
+    /// Hide and refuse versions younger than this many hours (0 = off).
+    pub min_release_age_hours: u64,
+    /// Names that are never resolved upstream: `pypi:acme-*`, `npm:@acme/*`
+    /// (a trailing `*` matches any suffix).
+    pub private: Vec<String>,
+    /// Packages or versions always allowed whatever their verdict.
+    pub waivers: Vec<Waiver>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            malicious: OnVerdict::Block,
+            suspicious: OnVerdict::Hold,
+            scan_error: OnVerdict::Hold,
+            min_release_age_hours: 0,
+            private: Vec::new(),
+            waivers: Vec::new(),
+        }
+    }
+}
+
+/// A waiver from the configuration file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// `pypi:NAME[==VERSION]` or `npm:NAME[@VERSION]`.
+    pub package: String,
+    /// Why it is waived.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A named client credential. The token is matched against the Bearer
+/// token or the Basic-auth password the client sends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientToken {
+    /// The service's name, written to the audit log.
+    pub name: String,
+    /// The secret the service sends.
+    pub token: String,
+}
+
+/// Admin API settings.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer tokens allowed to call `/-/sluice/admin/...`; none = API off.
+    pub tokens: Vec<ClientToken>,
+    /// Refuse clients that present no known credential.
+    pub require_client_auth: bool,
+}
+
+impl Config {
+    /// Read a TOML file.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not valid configuration.
+    pub fn load(path: &Path) -> Result<Self, RegistryError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RegistryError::Config(format!("{}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| RegistryError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parse TOML text.
+    ///
+    /// # Errors
+    /// Not valid configuration.
+    pub fn parse(text: &str) -> Result<Self, RegistryError> {
+        toml::from_str(text).map_err(|e| RegistryError::Config(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_default_and_keys_parse() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.listen.port(), 3141);
+        let c = Config::parse(
+            r#"
+listen = "127.0.0.1:9000"
+[upstream]
+pypi = "http://127.0.0.1:1/simple/"
+[policy]
+suspicious = "allow"
+min_release_age_hours = 48
+private = ["npm:@acme/*"]
+[[policy.waivers]]
+package = "pypi:foo==1.0"
+[[clients]]
+name = "ci"
+token = "t"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.policy.suspicious, OnVerdict::Allow);
+        assert_eq!(c.policy.waivers.len(), 1);
+        assert_eq!(c.clients[0].name, "ci");
+        assert!(Config::parse("nonsense = 1").is_err());
+    }
+}

@@ -1,0 +1,1772 @@
+//! The axum server: routing, upstream fetching, the artifact gate, audit.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use sluice_model::{Ecosystem, PackageName, PackageSpec, Sha256, VerdictLevel};
+use sluice_store::{Action, ArtifactRow, BlobStore, Download, FileRow, Store, StoreError};
+
+use crate::config::{Config, OnVerdict};
+use crate::policy::{Gate, PackageFacts, Policy, RefuseKind};
+use crate::{RegistryError, npm, pypi};
+
+/// What a scanner says about one artifact.
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// Verdict level.
+    pub level: VerdictLevel,
+    /// Verdict score.
+    pub score: u32,
+    /// The full report as JSON (evidence).
+    pub report_json: String,
+}
+
+/// Judges artifact bytes. The default runs `sluice-archive` and
+/// `sluice-analyze`; tests substitute a fixed answer.
+pub trait Scanner: Send + Sync + 'static {
+    /// Judge one artifact.
+    ///
+    /// # Errors
+    /// The artifact could not be read or analysed.
+    fn scan(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        version: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<Judged, String>;
+}
+
+/// The real scanner: bounded archive reading, then static analysis.
+#[derive(Debug, Default)]
+pub struct AnalyzeScanner;
+
+impl Scanner for AnalyzeScanner {
+    fn scan(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        version: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<Judged, String> {
+        let tree = sluice_archive::read_bytes(filename, bytes, &sluice_archive::Limits::default())
+            .map_err(|e| e.to_string())?;
+        let target = match eco {
+            Ecosystem::PyPI => format!("pypi:{name}=={version}"),
+            Ecosystem::Npm => format!("npm:{name}@{version}"),
+        };
+        let report = sluice_analyze::analyze(&target, &tree, &sluice_analyze::Options::default());
+        Ok(Judged {
+            level: report.verdict.level,
+            score: report.verdict.score,
+            report_json: serde_json::to_string(&report).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+/// A scanner with fixed answers: a file whose name contains one of the
+/// keys gets that verdict, everything else is clean. For tests and demos.
+#[derive(Debug, Default)]
+pub struct StaticScanner(pub Vec<(String, VerdictLevel)>);
+
+impl Scanner for StaticScanner {
+    fn scan(
+        &self,
+        _eco: Ecosystem,
+        _name: &str,
+        _version: &str,
+        filename: &str,
+        _bytes: &[u8],
+    ) -> Result<Judged, String> {
+        let level = self
+            .0
+            .iter()
+            .find(|(k, _)| filename.contains(k.as_str()))
+            .map_or(VerdictLevel::Clean, |(_, l)| *l);
+        let score = match level {
+            VerdictLevel::Clean => 0,
+            VerdictLevel::Suspicious => 50,
+            VerdictLevel::Malicious => 95,
+        };
+        Ok(Judged {
+            level,
+            score,
+            report_json: json!({"verdict": {"level": level, "score": score, "reasons": ["static test scanner"]}}).to_string(),
+        })
+    }
+}
+
+struct CacheEntry {
+    at: Instant,
+    body: Bytes,
+    content_type: String,
+}
+
+/// Shared state of a running gate.
+pub struct AppState {
+    cfg: Config,
+    policy: Policy,
+    /// The metadata store (public so the admin API and tests can reach it).
+    pub store: Store,
+    blobs: BlobStore,
+    http_meta: reqwest::Client,
+    http_art: reqwest::Client,
+    pypi_up: Option<url::Url>,
+    npm_up: Option<url::Url>,
+    cache: Mutex<HashMap<String, CacheEntry>>,
+    scanner: Arc<dyn Scanner>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("data_dir", &self.cfg.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn dir_url(s: &str) -> Result<url::Url, RegistryError> {
+    let s = if s.ends_with('/') {
+        s.to_owned()
+    } else {
+        format!("{s}/")
+    };
+    let u =
+        url::Url::parse(&s).map_err(|e| RegistryError::Config(format!("upstream `{s}`: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(RegistryError::Config(format!(
+            "upstream `{s}` is not http(s)"
+        )));
+    }
+    Ok(u)
+}
+
+impl AppState {
+    /// Open the store and blob folder and build the upstream clients.
+    /// `scanner` defaults to [`AnalyzeScanner`].
+    ///
+    /// # Errors
+    /// Bad configuration or an unusable data dir.
+    pub fn new(cfg: Config, scanner: Option<Arc<dyn Scanner>>) -> Result<Arc<Self>, RegistryError> {
+        let policy = Policy::new(&cfg.policy)?;
+        let store = Store::open(&cfg.data_dir)?;
+        let blobs = BlobStore::open(&cfg.data_dir)?;
+        let up = &cfg.upstream;
+        let ua = concat!("sluice/", env!("CARGO_PKG_VERSION"));
+        let http_meta = reqwest::Client::builder()
+            .user_agent(ua)
+            .connect_timeout(Duration::from_secs(up.connect_timeout_secs))
+            .timeout(Duration::from_secs(up.metadata_timeout_secs))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| RegistryError::Config(e.to_string()))?;
+        // Artifacts must arrive exactly as stored upstream: no transparent
+        // decompression, or a `.tar.gz` served with `Content-Encoding: gzip`
+        // would be unpacked and fail its digest.
+        let http_art = reqwest::Client::builder()
+            .user_agent(ua)
+            .no_gzip()
+            .connect_timeout(Duration::from_secs(up.connect_timeout_secs))
+            .timeout(Duration::from_secs(up.artifact_timeout_secs))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| RegistryError::Config(e.to_string()))?;
+        let pypi_up = up.pypi.as_deref().map(dir_url).transpose()?;
+        let npm_up = up.npm.as_deref().map(dir_url).transpose()?;
+        Ok(Arc::new(Self {
+            policy,
+            store,
+            blobs,
+            http_meta,
+            http_art,
+            pypi_up,
+            npm_up,
+            cache: Mutex::new(HashMap::new()),
+            scanner: scanner.unwrap_or_else(|| Arc::new(AnalyzeScanner)),
+            cfg,
+        }))
+    }
+
+    /// The configuration in force.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn facts(&self, eco: Ecosystem, name: &str) -> Result<PackageFacts, StoreError> {
+        Ok(PackageFacts {
+            decisions: self.store.decisions_for(eco, name)?,
+            artifacts: self.store.artifacts_of(eco, name, None)?,
+        })
+    }
+
+    fn judge(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        version: &str,
+        upload: Option<&str>,
+        facts: &PackageFacts,
+    ) -> Gate {
+        self.policy
+            .judge(eco, name, version, upload, facts, chrono::Utc::now())
+    }
+}
+
+/// Build the router over a state.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .fallback(dispatch)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.cfg.upstream.artifact_timeout_secs.saturating_add(60)),
+        ))
+        .with_state(state)
+}
+
+/// Run the gate on `listener` until the process is stopped.
+///
+/// # Errors
+/// The server failed.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+) -> Result<(), RegistryError> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn err(status: StatusCode, msg: impl Into<String>) -> Response {
+    let body = json!({"error": msg.into()}).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn store_err(e: &StoreError) -> Response {
+    tracing::error!("store: {e}");
+    err(StatusCode::INTERNAL_SERVER_ERROR, "internal store error")
+}
+
+struct Client {
+    principal: String,
+    known: bool,
+    addr: String,
+    ua: String,
+}
+
+fn identify(cfg: &Config, headers: &HeaderMap, addr: SocketAddr) -> Client {
+    let ua: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(512)
+        .collect();
+    let lookup = |tok: &str| {
+        cfg.clients
+            .iter()
+            .find(|c| c.token == tok)
+            .map(|c| c.name.clone())
+    };
+    let fingerprint = |tok: &str| {
+        format!(
+            "token:{}",
+            &hex::encode(sha2::Sha256::digest(tok.as_bytes()))[..12]
+        )
+    };
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (principal, known) = if let Some(b) = auth
+        .strip_prefix("Basic ")
+        .or_else(|| auth.strip_prefix("basic "))
+    {
+        let dec = base64::engine::general_purpose::STANDARD
+            .decode(b.trim())
+            .unwrap_or_default();
+        let dec = String::from_utf8_lossy(&dec).into_owned();
+        let (user, pass) = dec.split_once(':').unwrap_or((dec.as_str(), ""));
+        match lookup(pass) {
+            Some(name) => (name, true),
+            None if !user.is_empty() && user != "__token__" => {
+                (user.chars().take(128).collect(), false)
+            }
+            None if !pass.is_empty() => (fingerprint(pass), false),
+            None => ("anonymous".to_owned(), false),
+        }
+    } else if let Some(t) = auth
+        .strip_prefix("Bearer ")
+        .or_else(|| auth.strip_prefix("bearer "))
+    {
+        let t = t.trim();
+        match lookup(t) {
+            Some(name) => (name, true),
+            None => (fingerprint(t), false),
+        }
+    } else {
+        ("anonymous".to_owned(), false)
+    };
+    Client {
+        principal,
+        known,
+        addr: addr.ip().to_string(),
+        ua,
+    }
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|p| p.trim().starts_with("gzip") && !p.contains("q=0"))
+        })
+}
+
+/// A metadata answer: ETag/304, optional gzip, `Vary`, stale marker.
+fn meta_response(
+    headers: &HeaderMap,
+    content_type: &str,
+    body: Vec<u8>,
+    stale: Option<&str>,
+    vary: &str,
+) -> Response {
+    let etag = format!("W/\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+    let mut extra: Vec<(header::HeaderName, String)> = vec![
+        (header::ETAG, etag.clone()),
+        (header::VARY, vary.to_owned()),
+        (
+            header::CACHE_CONTROL,
+            "max-age=60, must-revalidate".to_owned(),
+        ),
+    ];
+    if let Some(s) = stale {
+        extra.push((
+            header::HeaderName::from_static("x-sluice-stale"),
+            format!("upstream unavailable; cached copy from {s}"),
+        ));
+        extra.push((
+            header::WARNING,
+            "110 sluice \"Response is Stale\"".to_owned(),
+        ));
+    }
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if accepts_gzip(headers) && body.len() > 1024 {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let gz = std::io::Write::write_all(&mut enc, &body).and_then(|()| enc.finish());
+        match gz {
+            Ok(gz) => {
+                let mut r = Response::new(Body::from(gz));
+                r.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                r
+            }
+            Err(_) => Response::new(Body::from(body)),
+        }
+    } else {
+        Response::new(Body::from(body))
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    for (k, v) in extra {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(p) = &st.cfg.public_url {
+        return p.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() < 256
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .map_or_else(|| st.cfg.listen.to_string(), str::to_owned);
+    format!("http://{host}")
+}
+
+// ---------------------------------------------------------------- upstream
+
+enum Fetched {
+    Found {
+        body: Bytes,
+        content_type: String,
+        stale: Option<String>,
+    },
+    NotFound,
+}
+
+async fn read_capped(resp: reqwest::Response, cap: u64) -> Result<Bytes, String> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(format!("upstream body larger than the cap of {cap} bytes"));
+    }
+    let mut resp = resp;
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("upstream body: {e}"))?
+    {
+        if (buf.len() + chunk.len()) as u64 > cap {
+            return Err(format!("upstream body larger than the cap of {cap} bytes"));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+impl AppState {
+    /// Metadata from upstream with an in-memory TTL cache and the last good
+    /// copy in SQLite as the fallback when upstream fails.
+    async fn fetch_meta(&self, url: &url::Url, accept: &str) -> Result<(Fetched, bool), String> {
+        let key = format!("{accept}|{url}");
+        let ttl = Duration::from_secs(self.cfg.upstream.metadata_ttl_secs);
+        if let Ok(c) = self.cache.lock()
+            && let Some(e) = c.get(&key)
+            && e.at.elapsed() < ttl
+        {
+            return Ok((
+                Fetched::Found {
+                    body: e.body.clone(),
+                    content_type: e.content_type.clone(),
+                    stale: None,
+                },
+                false,
+            ));
+        }
+        let attempt = async {
+            let resp = self
+                .http_meta
+                .get(url.clone())
+                .header(header::ACCEPT, accept)
+                .send()
+                .await
+                .map_err(|e| format!("upstream request failed: {e}"))?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(format!("upstream answered {status}"));
+            }
+            let ct = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let body = read_capped(resp, self.cfg.upstream.max_metadata_bytes).await?;
+            Ok(Some((body, ct)))
+        };
+        match attempt.await {
+            Ok(Some((body, ct))) => {
+                if let Err(e) = self.store.put_meta(&key, &body, &ct) {
+                    tracing::warn!("cannot save metadata copy: {e}");
+                }
+                if let Ok(mut c) = self.cache.lock() {
+                    if c.len() > 10_000 {
+                        c.clear();
+                    }
+                    c.insert(
+                        key,
+                        CacheEntry {
+                            at: Instant::now(),
+                            body: body.clone(),
+                            content_type: ct.clone(),
+                        },
+                    );
+                }
+                Ok((
+                    Fetched::Found {
+                        body,
+                        content_type: ct,
+                        stale: None,
+                    },
+                    true,
+                ))
+            }
+            Ok(None) => Ok((Fetched::NotFound, false)),
+            Err(e) => {
+                tracing::warn!(%url, "upstream metadata failed: {e}");
+                match self.store.meta(&key) {
+                    Ok(Some((body, ct, at))) => Ok((
+                        Fetched::Found {
+                            body: Bytes::from(body),
+                            content_type: ct,
+                            stale: Some(at),
+                        },
+                        false,
+                    )),
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+}
+
+struct Expect {
+    sha256: Option<Sha256>,
+    sha512: Option<Vec<u8>>,
+    sha1: Option<Vec<u8>>,
+}
+
+impl Expect {
+    fn from_row(f: &FileRow) -> Self {
+        let sha512 = f.integrity.as_deref().and_then(|i| {
+            i.split_whitespace()
+                .find_map(|p| p.strip_prefix("sha512-"))
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        });
+        Self {
+            sha256: f.sha256.as_deref().and_then(|h| h.parse().ok()),
+            sha512,
+            sha1: f.shasum.as_deref().and_then(|h| hex::decode(h).ok()),
+        }
+    }
+}
+
+enum DlError {
+    Upstream(String),
+    Mismatch(String),
+    Internal(String),
+}
+
+impl AppState {
+    async fn download(&self, url: &str, expect: &Expect) -> Result<Sha256, DlError> {
+        let resp = self
+            .http_art
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| DlError::Upstream(format!("upstream request failed: {e}")))?;
+        if !resp.status().is_success() {
+            return Err(DlError::Upstream(format!(
+                "upstream answered {}",
+                resp.status()
+            )));
+        }
+        let cap = self.cfg.upstream.max_artifact_bytes;
+        if resp.content_length().is_some_and(|n| n > cap) {
+            return Err(DlError::Upstream(format!(
+                "artifact larger than the cap of {cap} bytes"
+            )));
+        }
+        let mut w = self
+            .blobs
+            .writer(cap)
+            .map_err(|e| DlError::Internal(e.to_string()))?;
+        let mut h512 = sha2::Sha512::new();
+        let mut h1 = sha1::Sha1::new();
+        let mut resp = resp;
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => return Err(DlError::Upstream(format!("upstream body: {e}"))),
+            };
+            w.write(&chunk).map_err(|e| match e {
+                StoreError::TooLarge(n) => {
+                    DlError::Upstream(format!("artifact larger than the cap of {n} bytes"))
+                }
+                e => DlError::Internal(e.to_string()),
+            })?;
+            h512.update(&chunk);
+            h1.update(&chunk);
+        }
+        if let Some(exp) = &expect.sha512
+            && h512.finalize().as_slice() != exp.as_slice()
+        {
+            return Err(DlError::Mismatch("sha512 integrity mismatch".into()));
+        } else if expect.sha512.is_none()
+            && let Some(exp) = &expect.sha1
+            && h1.finalize().as_slice() != exp.as_slice()
+        {
+            return Err(DlError::Mismatch("sha1 shasum mismatch".into()));
+        }
+        w.finish(expect.sha256.as_ref()).map_err(|e| match e {
+            StoreError::DigestMismatch { expected, actual } => DlError::Mismatch(format!(
+                "sha256 mismatch: index says {expected}, upstream sent {actual}"
+            )),
+            e => DlError::Internal(e.to_string()),
+        })
+    }
+
+    /// Judge a stored blob if it has no verdict yet.
+    async fn ensure_scanned(
+        self: &Arc<Self>,
+        eco: Ecosystem,
+        name: &str,
+        version: &str,
+        filename: &str,
+        sha: Sha256,
+    ) -> Result<Option<ArtifactRow>, String> {
+        if let Ok(Some(a)) = self.store.artifact(&sha.to_hex()) {
+            return Ok(Some(a));
+        }
+        let st = Arc::clone(self);
+        let (n, v, f) = (name.to_owned(), version.to_owned(), filename.to_owned());
+        let res = tokio::task::spawn_blocking(move || {
+            let bytes = st.blobs.read(&sha).map_err(|e| e.to_string())?;
+            let size = bytes.len() as u64;
+            let j = st.scanner.scan(eco, &n, &v, &f, &bytes)?;
+            let row = ArtifactRow {
+                sha256: sha.to_hex(),
+                ecosystem: eco,
+                name: n,
+                version: v,
+                filename: f,
+                size,
+                verdict: j.level,
+                score: j.score,
+                scanned_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            };
+            st.store
+                .put_artifact(&row, &j.report_json)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(row)
+        })
+        .await;
+        match res {
+            Ok(Ok(row)) => {
+                tracing::info!(name, version, filename, verdict = %row.verdict, "judged");
+                Ok(Some(row))
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the scanner crashed on this artifact".into()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- dispatch
+
+async fn dispatch(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let headers = parts.headers;
+    let method = parts.method;
+    if path.contains('\0') || path.to_ascii_lowercase().contains("%00") {
+        return err(StatusCode::BAD_REQUEST, "NUL in path");
+    }
+    let client = identify(&st.cfg, &headers, addr);
+    if let Some(rest) = path.strip_prefix("/-/sluice/admin/") {
+        return admin_api(&st, &method, rest, query.as_deref(), &headers, body).await;
+    }
+    if path == "/-/sluice/health" {
+        return (StatusCode::OK, "ok\n").into_response();
+    }
+    if st.cfg.admin.require_client_auth && !client.known {
+        let mut r = err(StatusCode::UNAUTHORIZED, "a client token is required");
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"sluice\""),
+        );
+        return r;
+    }
+    if method == Method::POST {
+        if let Some(rest) = path.strip_prefix("/npm/") {
+            if rest == "-/npm/v1/security/advisories/bulk" {
+                return npm_audit(&st, &headers, body).await;
+            }
+            if rest.starts_with("-/npm/v1/security/audits") {
+                return err(
+                    StatusCode::GONE,
+                    "quick audit is retired; use the bulk endpoint",
+                );
+            }
+        }
+        return err(StatusCode::METHOD_NOT_ALLOWED, "read-only registry");
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return err(StatusCode::METHOD_NOT_ALLOWED, "read-only registry");
+    }
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    match segs.as_slice() {
+        [""] => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain")],
+            "sluice gate: PyPI at /simple/, npm at /npm/\n",
+        )
+            .into_response(),
+        ["simple"] => redirect("/simple/"),
+        ["simple", ""] => pypi_root(&st, &headers, query.as_deref()),
+        ["simple", name] => redirect(&format!("/simple/{name}/")),
+        ["simple", name, ""] => pypi_project(&st, &headers, query.as_deref(), name).await,
+        ["pypi", name, "json"] => pypi_json_api(&st, name, None).await,
+        ["pypi", name, version, "json"] => pypi_json_api(&st, name, Some(version)).await,
+        ["files", "pypi", name, filename] => pypi_file(&st, &client, name, filename).await,
+        ["npm", rest @ ..] => npm_route(&st, &client, &headers, rest).await,
+        _ => err(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+// ---------------------------------------------------------------- PyPI
+
+fn pypi_root(st: &AppState, headers: &HeaderMap, query: Option<&str>) -> Response {
+    let Some(fmt) = pypi::negotiate(
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()),
+        format_param(query).as_deref(),
+    ) else {
+        return err(
+            StatusCode::NOT_ACCEPTABLE,
+            "acceptable: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html, text/html",
+        );
+    };
+    // The upstream project list is huge; the gate lists the projects it has served.
+    let names = match st.store.artifacts_with_verdict(&[
+        VerdictLevel::Clean,
+        VerdictLevel::Suspicious,
+        VerdictLevel::Malicious,
+    ]) {
+        Ok(a) => {
+            let mut n: Vec<String> = a
+                .into_iter()
+                .filter(|a| a.ecosystem == Ecosystem::PyPI)
+                .map(|a| a.name)
+                .collect();
+            n.sort();
+            n.dedup();
+            n
+        }
+        Err(e) => return store_err(&e),
+    };
+    let body = match fmt {
+        pypi::Format::Json => json!({"meta": {"api-version": "1.1"}, "projects": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}).to_string(),
+        _ => {
+            let mut s = String::from("<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Simple index</title></head><body>\n");
+            for n in &names {
+                s.push_str(&format!("<a href=\"/simple/{n}/\">{n}</a><br>\n"));
+            }
+            s.push_str("</body></html>\n");
+            s
+        }
+    };
+    meta_response(
+        headers,
+        fmt.content_type(),
+        body.into_bytes(),
+        None,
+        "Accept, Accept-Encoding",
+    )
+}
+
+fn format_param(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("format="))
+        .map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+}
+
+const PYPI_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// Load and parse upstream's project page; on a fresh fetch remember its files.
+async fn load_project(
+    st: &AppState,
+    name: &str,
+) -> Result<Option<(pypi::ProjectPage, Option<String>)>, Response> {
+    if st.policy.is_private(Ecosystem::PyPI, name) {
+        return Ok(None);
+    }
+    let Some(up) = &st.pypi_up else {
+        return Err(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no PyPI upstream configured",
+        ));
+    };
+    let Ok(url) = up.join(&format!("{name}/")) else {
+        return Err(err(StatusCode::BAD_REQUEST, "bad project name"));
+    };
+    let (fetched, fresh) = st
+        .fetch_meta(&url, PYPI_ACCEPT)
+        .await
+        .map_err(|e| err(StatusCode::BAD_GATEWAY, e))?;
+    let Fetched::Found {
+        body,
+        content_type,
+        stale,
+    } = fetched
+    else {
+        return Ok(None);
+    };
+    let page = if content_type.contains("json") {
+        pypi::parse_json(&url, name, &body)
+            .map_err(|e| err(StatusCode::BAD_GATEWAY, e.to_string()))?
+    } else {
+        pypi::parse_html(&url, name, &body)
+    };
+    if fresh {
+        let rows: Vec<FileRow> = page
+            .files
+            .iter()
+            .map(|f| FileRow {
+                filename: f.filename.clone(),
+                version: f.version.clone(),
+                url: f.url.clone(),
+                sha256: f.sha256.clone(),
+                integrity: None,
+                shasum: None,
+                metadata_sha256: f.core_metadata.clone().flatten(),
+                upload_time: f.upload_time.clone(),
+            })
+            .collect();
+        if let Err(e) = st.store.put_files(Ecosystem::PyPI, name, &rows) {
+            return Err(store_err(&e));
+        }
+    }
+    Ok(Some((page, stale)))
+}
+
+fn parse_pypi_name(raw: &str) -> Result<PackageName, Response> {
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| err(StatusCode::NOT_FOUND, "invalid project name"))?;
+    PackageName::parse(Ecosystem::PyPI, &decoded)
+        .map_err(|e| err(StatusCode::NOT_FOUND, e.to_string()))
+}
+
+/// The allowed files and versions of a page, and whether the whole project is blocked.
+fn filter_page<'a>(
+    st: &AppState,
+    name: &str,
+    page: &'a pypi::ProjectPage,
+    facts: &PackageFacts,
+) -> (Vec<&'a pypi::PyFile>, Vec<String>, bool) {
+    let quarantined = facts
+        .decisions
+        .iter()
+        .any(|d| d.version.is_empty() && d.action == Action::Block);
+    if quarantined {
+        return (Vec::new(), Vec::new(), true);
+    }
+    let mut allowed_versions: HashMap<&str, bool> = HashMap::new();
+    let files: Vec<&pypi::PyFile> = page
+        .files
+        .iter()
+        .filter(|f| {
+            *allowed_versions
+                .entry(f.version.as_str())
+                .or_insert_with(|| {
+                    st.judge(
+                        Ecosystem::PyPI,
+                        name,
+                        &f.version,
+                        f.upload_time.as_deref(),
+                        facts,
+                    )
+                    .allowed()
+                })
+        })
+        .collect();
+    let versions = page
+        .versions
+        .iter()
+        .filter(|v| {
+            allowed_versions
+                .get(v.as_str())
+                .copied()
+                .unwrap_or_else(|| st.judge(Ecosystem::PyPI, name, v, None, facts).allowed())
+        })
+        .cloned()
+        .collect();
+    (files, versions, false)
+}
+
+async fn pypi_project(
+    st: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    raw: &str,
+) -> Response {
+    let name = match parse_pypi_name(raw) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    if name.as_str() != raw {
+        return redirect(&format!("/simple/{}/", name.as_str()));
+    }
+    let Some(fmt) = pypi::negotiate(
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()),
+        format_param(query).as_deref(),
+    ) else {
+        return err(
+            StatusCode::NOT_ACCEPTABLE,
+            "acceptable: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html, text/html",
+        );
+    };
+    let (page, stale) = match load_project(st, name.as_str()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return err(StatusCode::NOT_FOUND, format!("no project named {name}")),
+        Err(r) => return r,
+    };
+    let facts = match st.facts(Ecosystem::PyPI, name.as_str()) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    let (files, versions, quarantined) = filter_page(st, name.as_str(), &page, &facts);
+    let base = st
+        .cfg
+        .public_url
+        .as_deref()
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let body = match fmt {
+        pypi::Format::Json => {
+            pypi::render_json(&base, name.as_str(), &files, &versions, quarantined).to_string()
+        }
+        _ => pypi::render_html(&base, name.as_str(), &files, quarantined),
+    };
+    meta_response(
+        headers,
+        fmt.content_type(),
+        body.into_bytes(),
+        stale.as_deref(),
+        "Accept, Accept-Encoding",
+    )
+}
+
+async fn pypi_json_api(st: &AppState, raw: &str, version: Option<&str>) -> Response {
+    let name = match parse_pypi_name(raw) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    if name.as_str() != raw {
+        let tail = version.map_or_else(|| "json".to_owned(), |v| format!("{v}/json"));
+        return redirect(&format!("/pypi/{}/{tail}", name.as_str()));
+    }
+    let (page, _) = match load_project(st, name.as_str()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return err(StatusCode::NOT_FOUND, "Not Found"),
+        Err(r) => return r,
+    };
+    let facts = match st.facts(Ecosystem::PyPI, name.as_str()) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    let (files, versions, _) = filter_page(st, name.as_str(), &page, &facts);
+    let base = st
+        .cfg
+        .public_url
+        .as_deref()
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let to_json = |f: &pypi::PyFile| {
+        json!({
+            "filename": f.filename,
+            "url": pypi::file_url(&base, name.as_str(), &f.filename),
+            "digests": f.sha256.as_ref().map_or_else(|| json!({}), |h| json!({"sha256": h})),
+            "size": f.size,
+            "upload_time_iso_8601": f.upload_time,
+            "requires_python": f.requires_python,
+            "yanked": f.yanked.is_some(),
+            "yanked_reason": f.yanked.as_deref().filter(|r| !r.is_empty()),
+            "packagetype": if f.filename.ends_with(".whl") { "bdist_wheel" } else { "sdist" },
+        })
+    };
+    let mut releases = serde_json::Map::new();
+    for v in &versions {
+        releases.insert(
+            v.clone(),
+            Value::Array(
+                files
+                    .iter()
+                    .filter(|f| &f.version == v)
+                    .map(|f| to_json(f))
+                    .collect(),
+            ),
+        );
+    }
+    let latest = versions
+        .iter()
+        .filter(|v| {
+            pypi::version_key(v).1 && files.iter().any(|f| &f.version == *v && f.yanked.is_none())
+        })
+        .max_by_key(|v| pypi::version_key(v))
+        .or_else(|| versions.iter().max_by_key(|v| pypi::version_key(v)))
+        .cloned();
+    let chosen = match version {
+        Some(v) => {
+            if !versions.iter().any(|x| x == v) {
+                return err(StatusCode::NOT_FOUND, "Not Found");
+            }
+            Some(v.to_owned())
+        }
+        None => latest,
+    };
+    let urls: Vec<Value> = chosen
+        .as_ref()
+        .map(|c| {
+            files
+                .iter()
+                .filter(|f| &f.version == c)
+                .map(|f| to_json(f))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut doc = json!({
+        "info": {"name": name.as_str(), "version": chosen},
+        "urls": urls,
+    });
+    if version.is_none()
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.insert("releases".into(), Value::Object(releases));
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+fn audit(
+    st: &AppState,
+    client: &Client,
+    eco: Ecosystem,
+    name: &str,
+    version: &str,
+    filename: &str,
+    sha: Option<&str>,
+    verdict: &str,
+    allowed: bool,
+    reason: &str,
+) {
+    let d = Download {
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ecosystem: eco.prefix().to_owned(),
+        name: name.to_owned(),
+        version: version.to_owned(),
+        filename: filename.to_owned(),
+        sha256: sha.map(str::to_owned),
+        principal: client.principal.clone(),
+        addr: client.addr.clone(),
+        user_agent: client.ua.clone(),
+        verdict: verdict.to_owned(),
+        allowed,
+        reason: reason.to_owned(),
+    };
+    if let Err(e) = st.store.log_download(&d) {
+        tracing::error!("audit log write failed: {e}");
+    }
+}
+
+fn refused(gate: &Gate) -> Option<(String, RefuseKind)> {
+    match gate {
+        Gate::Allow => None,
+        Gate::Refuse { kind, reason } => Some((reason.clone(), *kind)),
+    }
+}
+
+fn forbidden(reason: &str, verdict: &str) -> Response {
+    let mut r = err(StatusCode::FORBIDDEN, reason);
+    if let Ok(v) = HeaderValue::from_str(verdict) {
+        r.headers_mut().insert("x-sluice-verdict", v);
+    }
+    r
+}
+
+async fn pypi_file(
+    st: &Arc<AppState>,
+    client: &Client,
+    raw_name: &str,
+    filename: &str,
+) -> Response {
+    let Ok(name) = PackageName::parse(Ecosystem::PyPI, raw_name) else {
+        return err(StatusCode::NOT_FOUND, "invalid project name");
+    };
+    if name.as_str() != raw_name || !pypi::safe_filename(filename) {
+        return err(StatusCode::NOT_FOUND, "not found");
+    }
+    let (dist_name, is_meta) = match filename.strip_suffix(".metadata") {
+        Some(d) => (d, true),
+        None => (filename, false),
+    };
+    let name = name.as_str();
+    let row = match lookup_file(st, Ecosystem::PyPI, name, dist_name).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return err(StatusCode::NOT_FOUND, "no such file"),
+        Err(r) => return r,
+    };
+    if is_meta {
+        return pypi_metadata(st, name, &row).await;
+    }
+    serve_artifact(st, client, Ecosystem::PyPI, name, row).await
+}
+
+async fn lookup_file(
+    st: &AppState,
+    eco: Ecosystem,
+    name: &str,
+    filename: &str,
+) -> Result<Option<FileRow>, Response> {
+    match st.store.file(eco, name, filename) {
+        Ok(Some(r)) => return Ok(Some(r)),
+        Ok(None) => {}
+        Err(e) => return Err(store_err(&e)),
+    }
+    // Not seen yet (a lockfile install skips the index): read the index now.
+    match eco {
+        Ecosystem::PyPI => {
+            load_project(st, name).await?;
+        }
+        Ecosystem::Npm => {
+            load_packument(st, name).await?;
+        }
+    }
+    st.store
+        .file(eco, name, filename)
+        .map_err(|e| store_err(&e))
+}
+
+async fn pypi_metadata(st: &AppState, name: &str, row: &FileRow) -> Response {
+    let facts = match st.facts(Ecosystem::PyPI, name) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    if let Some((reason, _)) = refused(&st.judge(
+        Ecosystem::PyPI,
+        name,
+        &row.version,
+        row.upload_time.as_deref(),
+        &facts,
+    )) {
+        return forbidden(&reason, "refused");
+    }
+    let expected: Option<Sha256> = row.metadata_sha256.as_deref().and_then(|h| h.parse().ok());
+    let sha = match expected {
+        Some(s) if st.blobs.contains(&s) => s,
+        _ => {
+            let exp = Expect {
+                sha256: expected,
+                sha512: None,
+                sha1: None,
+            };
+            match st.download(&format!("{}.metadata", row.url), &exp).await {
+                Ok(s) => s,
+                Err(DlError::Upstream(e) | DlError::Internal(e)) => {
+                    return err(StatusCode::BAD_GATEWAY, e);
+                }
+                Err(DlError::Mismatch(e)) => {
+                    return err(StatusCode::BAD_GATEWAY, format!("refused: {e}"));
+                }
+            }
+        }
+    };
+    match st.blobs.read(&sha) {
+        Ok(b) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            b,
+        )
+            .into_response(),
+        Err(e) => store_err(&e),
+    }
+}
+
+/// The artifact gate: check, fetch-verify-store-judge on a miss, check
+/// again against the current verdict, serve or refuse, and log.
+async fn serve_artifact(
+    st: &Arc<AppState>,
+    client: &Client,
+    eco: Ecosystem,
+    name: &str,
+    row: FileRow,
+) -> Response {
+    let facts = match st.facts(eco, name) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    let known_sha = row.sha256.clone();
+    if let Some((reason, _)) =
+        refused(&st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts))
+    {
+        audit(
+            st,
+            client,
+            eco,
+            name,
+            &row.version,
+            &row.filename,
+            known_sha.as_deref(),
+            "refused",
+            false,
+            &reason,
+        );
+        return forbidden(&reason, "refused");
+    }
+    let cached: Option<Sha256> = match eco {
+        // PyPI files are addressed by the index's sha256.
+        Ecosystem::PyPI => row
+            .sha256
+            .as_deref()
+            .and_then(|h| h.parse().ok())
+            .filter(|s| st.blobs.contains(s)),
+        // npm indexes give sha512; find the blob through the judged artifact.
+        Ecosystem::Npm => facts
+            .artifacts
+            .iter()
+            .find(|a| a.filename == row.filename && a.version == row.version)
+            .and_then(|a| a.sha256.parse().ok())
+            .filter(|s| st.blobs.contains(s)),
+    };
+    let sha = match cached {
+        Some(s) => s,
+        None => match st.download(&row.url, &Expect::from_row(&row)).await {
+            Ok(s) => s,
+            Err(DlError::Mismatch(e)) => {
+                let reason = format!("upstream artifact failed verification: {e}");
+                tracing::warn!(name, file = %row.filename, "{reason}");
+                audit(
+                    st,
+                    client,
+                    eco,
+                    name,
+                    &row.version,
+                    &row.filename,
+                    known_sha.as_deref(),
+                    "integrity-failure",
+                    false,
+                    &reason,
+                );
+                return err(StatusCode::BAD_GATEWAY, reason);
+            }
+            Err(DlError::Upstream(e)) => {
+                audit(
+                    st,
+                    client,
+                    eco,
+                    name,
+                    &row.version,
+                    &row.filename,
+                    known_sha.as_deref(),
+                    "unavailable",
+                    false,
+                    &e,
+                );
+                return err(StatusCode::BAD_GATEWAY, e);
+            }
+            Err(DlError::Internal(e)) => {
+                tracing::error!("blob store: {e}");
+                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+            }
+        },
+    };
+    let hex = sha.to_hex();
+    let verdict = match st
+        .ensure_scanned(eco, name, &row.version, &row.filename, sha)
+        .await
+    {
+        Ok(Some(a)) => a.verdict.as_str().to_owned(),
+        Ok(None) => "unscanned".to_owned(),
+        Err(e) => {
+            tracing::warn!(name, file = %row.filename, "scan failed: {e}");
+            match st.policy.config().scan_error {
+                OnVerdict::Allow => "scan-error".to_owned(),
+                OnVerdict::Hold | OnVerdict::Block => {
+                    let reason = format!("held by sluice: the artifact could not be scanned ({e})");
+                    audit(
+                        st,
+                        client,
+                        eco,
+                        name,
+                        &row.version,
+                        &row.filename,
+                        Some(&hex),
+                        "scan-error",
+                        false,
+                        &reason,
+                    );
+                    return forbidden(&reason, "scan-error");
+                }
+            }
+        }
+    };
+    // The verdict may have just been written: decide again on fresh facts.
+    let facts = match st.facts(eco, name) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    if let Some((reason, _)) =
+        refused(&st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts))
+    {
+        audit(
+            st,
+            client,
+            eco,
+            name,
+            &row.version,
+            &row.filename,
+            Some(&hex),
+            &verdict,
+            false,
+            &reason,
+        );
+        return forbidden(&reason, &verdict);
+    }
+    let bytes = match tokio::fs::read(st.blobs.path(&sha)).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("blob read: {e}");
+            return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+        }
+    };
+    audit(
+        st,
+        client,
+        eco,
+        name,
+        &row.version,
+        &row.filename,
+        Some(&hex),
+        &verdict,
+        true,
+        "ok",
+    );
+    let mut r = Response::new(Body::from(bytes));
+    let h = r.headers_mut();
+    // Never a Content-Encoding on archives: clients would unpack and the hash would fail.
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&verdict) {
+        h.insert("x-sluice-verdict", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{hex}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    r
+}
+
+// ---------------------------------------------------------------- npm
+
+/// Decode an npm name taken from a URL path (`@scope%2fname` in any case).
+fn npm_name(parts: &[&str]) -> Result<(PackageName, usize), Response> {
+    let bad = || err(StatusCode::NOT_FOUND, "invalid package name");
+    let first = *parts.first().ok_or_else(bad)?;
+    let first_l = first.replace("%40", "@");
+    let (raw, used) = if first_l.starts_with('@') {
+        if first_l.to_ascii_lowercase().contains("%2f") {
+            (first_l, 1)
+        } else {
+            let second = *parts.get(1).ok_or_else(bad)?;
+            (format!("{first_l}/{second}"), 2)
+        }
+    } else {
+        (first_l, 1)
+    };
+    if raw.replace("%2f", "").replace("%2F", "").contains('%') {
+        return Err(bad());
+    }
+    let name = PackageName::parse(Ecosystem::Npm, &raw)
+        .map_err(|e| err(StatusCode::NOT_FOUND, e.to_string()))?;
+    Ok((name, used))
+}
+
+async fn load_packument(
+    st: &AppState,
+    name: &str,
+) -> Result<Option<(Value, Vec<npm::NpmVersion>, Option<String>)>, Response> {
+    if st.policy.is_private(Ecosystem::Npm, name) {
+        return Ok(None);
+    }
+    let Some(up) = &st.npm_up else {
+        return Err(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no npm upstream configured",
+        ));
+    };
+    let Ok(url) = up.join(&name.replace('/', "%2f")) else {
+        return Err(err(StatusCode::BAD_REQUEST, "bad package name"));
+    };
+    let (fetched, fresh) = st
+        .fetch_meta(&url, "application/json")
+        .await
+        .map_err(|e| err(StatusCode::BAD_GATEWAY, e))?;
+    let Fetched::Found { body, stale, .. } = fetched else {
+        return Ok(None);
+    };
+    let (doc, versions) =
+        npm::parse(&body).map_err(|e| err(StatusCode::BAD_GATEWAY, e.to_string()))?;
+    if fresh {
+        let rows: Vec<FileRow> = versions.iter().map(|v| v.file.clone()).collect();
+        st.store
+            .put_files(Ecosystem::Npm, name, &rows)
+            .map_err(|e| store_err(&e))?;
+    }
+    Ok(Some((doc, versions, stale)))
+}
+
+async fn npm_route(
+    st: &Arc<AppState>,
+    client: &Client,
+    headers: &HeaderMap,
+    rest: &[&str],
+) -> Response {
+    match rest {
+        ["-", "ping"] => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{}",
+            )
+                .into_response();
+        }
+        ["-", "whoami"] => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                json!({"username": client.principal}).to_string(),
+            )
+                .into_response();
+        }
+        ["-", ..] => return err(StatusCode::NOT_FOUND, "not supported by this gate"),
+        [] | [""] => return err(StatusCode::NOT_FOUND, "not found"),
+        _ => {}
+    }
+    let (name, used) = match npm_name(rest) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let tail = rest.get(used..).unwrap_or(&[]);
+    match tail {
+        [] | [""] => npm_packument(st, headers, name.as_str(), None).await,
+        ["-", file] => {
+            if !pypi::safe_filename(file) {
+                return err(StatusCode::NOT_FOUND, "not found");
+            }
+            let row = match lookup_file(st, Ecosystem::Npm, name.as_str(), file).await {
+                Ok(Some(r)) => r,
+                Ok(None) => return err(StatusCode::NOT_FOUND, "no such tarball"),
+                Err(r) => return r,
+            };
+            serve_artifact(st, client, Ecosystem::Npm, name.as_str(), row).await
+        }
+        [version] => npm_packument(st, headers, name.as_str(), Some(version)).await,
+        _ => err(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+async fn npm_packument(
+    st: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    version: Option<&str>,
+) -> Response {
+    let (mut doc, versions, stale) = match load_packument(st, name).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return err(StatusCode::NOT_FOUND, "Not found"),
+        Err(r) => return r,
+    };
+    let facts = match st.facts(Ecosystem::Npm, name) {
+        Ok(f) => f,
+        Err(e) => return store_err(&e),
+    };
+    let allowed: Vec<&npm::NpmVersion> = versions
+        .iter()
+        .filter(|v| {
+            st.judge(
+                Ecosystem::Npm,
+                name,
+                &v.version,
+                v.file.upload_time.as_deref(),
+                &facts,
+            )
+            .allowed()
+        })
+        .collect();
+    let base = base_url(st, headers);
+    npm::filter(&mut doc, name, &base, &allowed);
+    if let Some(v) = version {
+        let v = doc
+            .get("dist-tags")
+            .and_then(|t| t.get(v))
+            .and_then(Value::as_str)
+            .unwrap_or(v)
+            .to_owned();
+        return match doc.get("versions").and_then(|vs| vs.get(&v)) {
+            Some(m) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                m.to_string(),
+            )
+                .into_response(),
+            None => err(StatusCode::NOT_FOUND, "version not found"),
+        };
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (ct, body) = if accept.contains("application/vnd.npm.install-v1+json") {
+        (
+            "application/vnd.npm.install-v1+json",
+            npm::abbreviate(&doc).to_string(),
+        )
+    } else {
+        ("application/json", doc.to_string())
+    };
+    meta_response(
+        headers,
+        ct,
+        body.into_bytes(),
+        stale.as_deref(),
+        "Accept, Accept-Encoding",
+    )
+}
+
+const MAX_POST: usize = 16 << 20;
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response> {
+    let raw = axum::body::to_bytes(body, MAX_POST)
+        .await
+        .map_err(|_| err(StatusCode::PAYLOAD_TOO_LARGE, "body too large"))?;
+    let gz = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
+    if !gz {
+        return Ok(raw.to_vec());
+    }
+    let mut out = Vec::new();
+    let dec = flate2::read::GzDecoder::new(&raw[..]);
+    std::io::Read::read_to_end(&mut std::io::Read::take(dec, MAX_POST as u64 + 1), &mut out)
+        .map_err(|_| err(StatusCode::BAD_REQUEST, "bad gzip body"))?;
+    if out.len() > MAX_POST {
+        return Err(err(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+    }
+    Ok(out)
+}
+
+/// `npm audit`: report versions the gate refuses as advisories.
+async fn npm_audit(st: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    let body = match read_body(headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(req) = serde_json::from_slice::<HashMap<String, Vec<String>>>(&body) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "expected {\"name\": [\"version\", ...]}",
+        );
+    };
+    let base = base_url(st, headers);
+    let mut out = serde_json::Map::new();
+    for (raw, versions) in req.iter().take(100_000) {
+        let Ok(name) = PackageName::parse(Ecosystem::Npm, raw) else {
+            continue;
+        };
+        let facts = match st.facts(Ecosystem::Npm, name.as_str()) {
+            Ok(f) => f,
+            Err(e) => return store_err(&e),
+        };
+        if facts.decisions.is_empty() && facts.artifacts.is_empty() {
+            continue;
+        }
+        let mut bad: Vec<(String, String, RefuseKind)> = Vec::new();
+        for v in versions.iter().filter(|v| npm::safe_version(v)) {
+            // Cooldown is not a vulnerability: judge without the upload time.
+            if let Gate::Refuse { kind, reason } =
+                st.judge(Ecosystem::Npm, name.as_str(), v, None, &facts)
+                && kind != RefuseKind::Cooldown
+            {
+                bad.push((v.clone(), reason, kind));
+            }
+        }
+        if bad.is_empty() {
+            continue;
+        }
+        let advisories: Vec<Value> = bad
+            .iter()
+            .map(|(v, reason, kind)| {
+                let digest = sha2::Sha256::digest(format!("{}@{v}", name.as_str()).as_bytes());
+                let id = u64::from_be_bytes([0, 0, digest[0], digest[1], digest[2], digest[3], digest[4], digest[5]]) % 9_000_000_000 + 1_000_000_000;
+                let severity = if *kind == RefuseKind::Blocked { "critical" } else { "high" };
+                json!({
+                    "id": id,
+                    "url": format!("{base}/-/sluice/advisory/{}/{v}", name.as_str()),
+                    "title": format!("sluice: {reason}"),
+                    "severity": severity,
+                    "vulnerable_versions": v,
+                    "cwe": ["CWE-506"],
+                    "cvss": {"score": if severity == "critical" { 10.0 } else { 7.5 }, "vectorString": null},
+                })
+            })
+            .collect();
+        out.insert(raw.clone(), Value::Array(advisories));
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Value::Object(out).to_string(),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- admin API
+
+async fn admin_api(
+    st: &AppState,
+    method: &Method,
+    rest: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(actor) = token
+        .and_then(|t| st.cfg.admin.tokens.iter().find(|c| c.token == t))
+        .map(|c| c.name.clone())
+    else {
+        return err(StatusCode::UNAUTHORIZED, "admin token required");
+    };
+    let q = |k: &str| -> Option<String> {
+        query?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .map(|v| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+    };
+    match (method.clone(), rest) {
+        (Method::GET, "decisions") => match st.store.decisions() {
+            Ok(d) => json_ok(&json!(d)),
+            Err(e) => store_err(&e),
+        },
+        (Method::GET, "who-pulled") => {
+            let Some(spec) = q("package").and_then(|p| p.parse::<PackageSpec>().ok()) else {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "package=pypi:NAME[==VERSION] or npm:NAME[@VERSION] required",
+                );
+            };
+            match st.store.who_pulled(
+                spec.name.ecosystem(),
+                spec.name.as_str(),
+                spec.version.as_ref().map(|v| v.as_str()),
+            ) {
+                Ok(p) => json_ok(&json!(p)),
+                Err(e) => store_err(&e),
+            }
+        }
+        (Method::POST, "block" | "unblock" | "allow") => {
+            let body = match read_body(headers, body).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "expected JSON {\"package\": ..., \"reason\": ...}",
+                );
+            };
+            let Some(spec) = v
+                .get("package")
+                .and_then(Value::as_str)
+                .and_then(|p| p.parse::<PackageSpec>().ok())
+            else {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "package=pypi:NAME[==VERSION] or npm:NAME[@VERSION] required",
+                );
+            };
+            let reason = v
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let eco = spec.name.ecosystem();
+            let ver = spec.version.as_ref().map(|v| v.as_str());
+            let res = match rest {
+                "block" => st
+                    .store
+                    .decide(eco, spec.name.as_str(), ver, Action::Block, &reason, &actor)
+                    .map(|d| json!(d)),
+                "allow" => st
+                    .store
+                    .decide(eco, spec.name.as_str(), ver, Action::Allow, &reason, &actor)
+                    .map(|d| json!(d)),
+                _ => st
+                    .store
+                    .clear_decision(eco, spec.name.as_str(), ver, &reason, &actor)
+                    .map(|b| json!({"removed": b})),
+            };
+            match res {
+                Ok(v) => json_ok(&v),
+                Err(e) => store_err(&e),
+            }
+        }
+        _ => err(StatusCode::NOT_FOUND, "unknown admin endpoint"),
+    }
+}
+
+fn json_ok(v: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
