@@ -137,6 +137,19 @@ impl Policy {
         })
     }
 
+    /// [`judge`](Self::judge) at the current time.
+    #[must_use]
+    pub fn judge_now(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        version: &str,
+        upload_time: Option<&str>,
+        facts: &PackageFacts,
+    ) -> Gate {
+        self.judge(eco, name, version, upload_time, facts, chrono::Utc::now())
+    }
+
     /// Decide one version. `upload_time` is RFC 3339 when upstream gave it;
     /// `now` is passed in so tests control the clock.
     #[must_use]
