@@ -1,2 +1,113 @@
-//! Name intelligence: typosquats, private-name squats, cross-registry names, flood campaigns.
+//! Name intelligence for sluice: does a package name imitate a popular
+//! package, an internal (private) name, or a popular package of the other
+//! registry; and do many uploads form a flood campaign?
+//!
+//! This crate judges *names and upload metadata only*. It must not read
+//! archives, run package code or talk to a network: callers (scan, the gate)
+//! gather the facts and pass them in.
+//!
+//! # API for `sluice scan`
+//!
+//! ```
+//! use sluice_model::{Ecosystem, PackageName};
+//! use sluice_names::{Engine, NameVerdict};
+//!
+//! let engine = Engine::builtin(); // shipped index, built once, shared
+//! let name = PackageName::parse(Ecosystem::PyPI, "reqeusts").unwrap();
+//! let matches = engine.check(&name); // Vec<NameMatch>, best first
+//! assert_eq!(matches[0].target, "requests");
+//! assert_eq!(engine.verdict(&name), NameVerdict::Squat);
+//! let findings = engine.findings_for(&name); // Vec<sluice_model::Finding>
+//! assert_eq!(findings[0].rule.as_str(), "NAME401");
+//! ```
+//!
+//! - [`Engine::builtin`] — the index shipped in the binary
+//!   (`data/popular.idx.gz`, ~35k names), built lazily on first use.
+//!   [`Engine::from_index_file`] loads one written by `sluice names update`;
+//!   [`Engine::with_private`] adds a [`PrivateList`].
+//! - [`Engine::check`] returns [`NameMatch`]es (target, class, score, target
+//!   popularity); [`verdict_of`] turns them into ok / suspicious / squat.
+//! - [`Engine::findings_for`] returns findings with stable codes:
+//!   `NAME401` typosquat of a popular name, `NAME402` private-name confusion,
+//!   `NAME403` cross-registry name, `NAME404` combosquat, `NAME405` npm scope
+//!   confusion. Severity follows the score (≥0.85 high, ≥0.7 medium, ≥0.5
+//!   low, else info; an exact private name is critical). Evidence lines name
+//!   target, class, score, target rank and downloads.
+//! - [`cross::judge`] weighs provenance facts ([`cross::Provenance`]) for a
+//!   name that is popular in the other registry.
+//! - [`campaign::cluster`] groups upload events into flood campaigns.
+//! - [`eval::evaluate`] measures recall and false positives on labelled rows.
+//!
+//! # How the score is formed
+//!
+//! `score = class prior × length factor × popularity factor × established factor`
+//!
+//! - class prior: 0.9 for exact-key collisions (separators, look-alikes),
+//!   repetition and transposition; 0.85 omission, keyboard slip, word order,
+//!   py↔python, scope confusion; 0.8 other substitution, insertion, version
+//!   digits, language affix; 0.75 combosquat; 0.7 two edits (further scaled
+//!   by `sqrt(1 − 2/len)`); 0.3 cross-registry name (never flags alone).
+//! - length factor: target names of ≤3 characters 0.4 (0.7 for exact keys),
+//!   4 → 0.8, 5 → 0.9, longer 1.0 — short names have many honest neighbours.
+//! - popularity factor: `1 − 0.25·ln(rank)/ln(corpus size)`: 1.0 for the top
+//!   name, ~0.75 for the last.
+//! - established factor: when the candidate is itself in the popular index
+//!   both names are established projects: ×0.3 (×0.45 if the target is over
+//!   1000× higher ranked). This is the main false-positive control:
+//!   `request`/`requests`, `colorama`/`colorlog`, `jinja`/`jinja2` are all
+//!   popular.
+//! - npm: matches inside one scope, and any candidate in a scope that owns
+//!   popular packages (`@types/…`, `@babel/…`), are dropped — only the scope
+//!   owner can publish there.
+//!
+//! Verdict: best score ≥ 0.7 squat, ≥ 0.5 suspicious, else ok. Private
+//! names score 1.0 (exact) or 0.8–0.9 (confusable, prefix, scope) whatever
+//! the popularity.
 #![warn(missing_docs)]
+
+pub mod bench;
+pub mod campaign;
+pub mod cross;
+mod engine;
+pub mod eval;
+mod index;
+mod norm;
+mod private;
+
+pub use engine::{
+    Engine, MatchClass, NameMatch, NameVerdict, SQUAT_AT, SUSPICIOUS_AT, finding_for, verdict_of,
+};
+pub use index::{BadLine, Popular, PopularData};
+pub use private::PrivateList;
+
+/// Errors of the name engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// An index file is not in the sluice format.
+    #[error("bad popularity index: {0}")]
+    BadIndex(String),
+    /// A private-name file has a bad entry.
+    #[error("bad private-name list: {0}")]
+    BadPrivate(String),
+}
+
+/// Where `sluice names update` writes the user's index by default:
+/// `$SLUICE_DATA_DIR`, else `$XDG_DATA_HOME/sluice`, else
+/// `$HOME/.local/share/sluice`, plus `popular.idx.gz`.
+#[must_use]
+pub fn user_index_path() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("SLUICE_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_DATA_HOME").map(|d| std::path::PathBuf::from(d).join("sluice"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".local/share/sluice"))
+        })?;
+    Some(base.join("popular.idx.gz"))
+}
