@@ -82,9 +82,54 @@ fn one(a: &Anomaly) -> Finding {
             "archive anomaly",
         ),
     };
+    // A link aiming outside the archive is how extraction escapes the work
+    // folder (CVE-2007-4559 style): high, not a curiosity.
+    let (sev, conf, msg) = if a.kind == AnomalyKind::Link && points_outside(&a.detail) {
+        (
+            Severity::High,
+            Confidence::High,
+            "archive holds a link pointing outside the archive (not followed)",
+        )
+    } else {
+        (sev, conf, msg)
+    };
     let mut f = Finding::new(RuleCode::new(code), name, sev, conf, msg)
         .excerpt(&a.entry)
         .evidence(a.detail.clone());
     f.file = Some(a.entry.clone());
     f
+}
+
+/// True when a link's detail says its target leaves the archive.
+fn points_outside(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("outside") {
+        return true;
+    }
+    let target = d.rsplit("target:").next().unwrap_or("").trim();
+    target.starts_with('/')
+        || target.starts_with("..")
+        || target.contains("/../")
+        || target.contains(":\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_links_are_high() {
+        let a = Anomaly {
+            kind: AnomalyKind::Link,
+            entry: "p/x".into(),
+            detail: "link target: ../../etc/passwd".into(),
+        };
+        assert_eq!(from_anomalies(&[a])[0].severity, Severity::High);
+        let a = Anomaly {
+            kind: AnomalyKind::Link,
+            entry: "p/x".into(),
+            detail: "link target: sub/y".into(),
+        };
+        assert_eq!(from_anomalies(&[a])[0].severity, Severity::Low);
+    }
 }

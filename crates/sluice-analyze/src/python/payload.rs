@@ -1,0 +1,339 @@
+//! Decoding of encoded constants, so what they hide can be judged.
+//!
+//! A long base64 or hex literal is decoded (through up to four layers of
+//! base64 / hex / zlib / gzip), classified by its magic bytes (image, font,
+//! archive, executable, marshalled code, Python source…), and when it is
+//! Python source the rules run on it again as if it sat in the same file.
+//! Everything is bounded: input and output sizes, layers, nesting depth.
+
+use std::io::Read as _;
+
+use base64::Engine as _;
+use sluice_model::Finding;
+
+use super::facts::Facts;
+use crate::SourceFile;
+
+/// Largest decoded payload kept, in bytes.
+const MAX_DECODED: usize = 4 << 20;
+/// Most layers unwrapped.
+const MAX_LAYERS: usize = 4;
+/// Most blobs per file decoded for nested analysis.
+const MAX_BLOBS: usize = 6;
+
+/// What a decoded payload is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    /// The layers unwrapped, outermost first (`base64`, `zlib`).
+    pub layers: Vec<&'static str>,
+    /// The final bytes.
+    pub bytes: Vec<u8>,
+    /// What the bytes look like.
+    pub kind: &'static str,
+}
+
+impl Decoded {
+    /// True when the payload is (or hides) runnable code.
+    #[must_use]
+    pub fn is_code(&self) -> bool {
+        matches!(
+            self.kind,
+            "python source"
+                | "marshalled code object"
+                | "compiled python"
+                | "ELF executable"
+                | "Windows executable"
+                | "Mach-O executable"
+                | "shell script"
+        )
+    }
+
+    /// True when the payload is a harmless media or data format.
+    #[must_use]
+    pub fn is_media(&self) -> bool {
+        matches!(
+            self.kind,
+            "png image"
+                | "gif image"
+                | "jpeg image"
+                | "icon"
+                | "font"
+                | "pdf document"
+                | "svg image"
+                | "certificate or key (DER)"
+                | "webp image"
+                | "wasm module"
+        )
+    }
+}
+
+fn stripped(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Shannon entropy in bits per character.
+#[must_use]
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    let mut n = 0u32;
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The encoding a string appears to use, if it looks like an encoded blob.
+#[must_use]
+pub fn encoding_of(s: &str) -> Option<&'static str> {
+    let t = stripped(s);
+    if t.len() < 40 {
+        return None;
+    }
+    if t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some("hex");
+    }
+    let b64 = t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'));
+    let mixed = t.bytes().any(|b| b.is_ascii_uppercase())
+        && t.bytes().any(|b| b.is_ascii_lowercase())
+        && t.bytes().any(|b| b.is_ascii_digit());
+    // Identifiers and paths are alphanumeric too; real base64 has few
+    // long runs of lower-case letters and no `=` except at the end.
+    let eq_ok = t.trim_end_matches('=').bytes().all(|b| b != b'=');
+    if b64 && mixed && eq_ok {
+        return Some("base64");
+    }
+    None
+}
+
+/// True when a string looks like an encoded blob.
+#[must_use]
+pub fn looks_encoded(s: &str) -> bool {
+    encoding_of(s).is_some()
+}
+
+fn b64(t: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let cfg = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let std = GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
+    let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg);
+    std.decode(t).ok().or_else(|| url.decode(t).ok())
+}
+
+fn inflate(data: &[u8], gz: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let r: Box<dyn std::io::Read> = if gz {
+        Box::new(flate2::read::GzDecoder::new(data))
+    } else {
+        Box::new(flate2::read::ZlibDecoder::new(data))
+    };
+    r.take(MAX_DECODED as u64).read_to_end(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
+}
+
+fn classify(b: &[u8]) -> &'static str {
+    let starts = |m: &[u8]| b.starts_with(m);
+    if starts(b"\x89PNG") {
+        "png image"
+    } else if starts(b"GIF8") {
+        "gif image"
+    } else if starts(b"\xff\xd8\xff") {
+        "jpeg image"
+    } else if starts(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
+        "webp image"
+    } else if starts(b"\x00\x00\x01\x00") {
+        "icon"
+    } else if starts(b"wOFF") || starts(b"wOF2") || starts(b"OTTO") || starts(b"\x00\x01\x00\x00") {
+        "font"
+    } else if starts(b"%PDF") {
+        "pdf document"
+    } else if starts(b"\x00asm") {
+        "wasm module"
+    } else if starts(b"PK\x03\x04") {
+        "zip archive"
+    } else if starts(b"\x7fELF") {
+        "ELF executable"
+    } else if starts(b"MZ") {
+        "Windows executable"
+    } else if starts(b"\xcf\xfa\xed\xfe")
+        || starts(b"\xce\xfa\xed\xfe")
+        || starts(b"\xca\xfe\xba\xbe")
+    {
+        "Mach-O executable"
+    } else if starts(b"BZh") {
+        "bzip2 data"
+    } else if starts(b"\xfd7zXZ") {
+        "xz data"
+    } else if b.len() > 16 && b.get(2..4) == Some(b"\r\n") && b.get(1).is_some_and(|&x| x < 0x20) {
+        "compiled python"
+    } else if matches!(b.first(), Some(0xe3 | 0x63))
+        && b.len() > 32
+        && b.iter().take(64).filter(|&&x| x == 0).count() > 8
+    {
+        "marshalled code object"
+    } else if starts(b"\x30\x82") {
+        "certificate or key (DER)"
+    } else if let Ok(t) = std::str::from_utf8(b) {
+        let l = t.trim_start();
+        if l.starts_with("<svg") || l.starts_with("<?xml") {
+            "svg image"
+        } else if l.starts_with("#!/bin/sh")
+            || l.starts_with("#!/bin/bash")
+            || l.starts_with("#!/usr/bin/env bash")
+        {
+            "shell script"
+        } else if looks_python(t) {
+            "python source"
+        } else {
+            "text"
+        }
+    } else {
+        "binary data"
+    }
+}
+
+fn looks_python(t: &str) -> bool {
+    let hits = [
+        "import ", "def ", "exec(", "eval(", "os.", "print(", "from ", "class ", "socket",
+        "return ",
+    ]
+    .iter()
+    .filter(|k| t.contains(*k))
+    .count();
+    hits >= 2 || (hits >= 1 && t.len() < 400 && t.contains('('))
+}
+
+/// Decode a string through up to four layers.
+#[must_use]
+pub fn decode(s: &str) -> Option<Decoded> {
+    let enc = encoding_of(s)?;
+    let t = stripped(s);
+    if t.len() > MAX_DECODED * 2 {
+        return None;
+    }
+    let mut bytes = match enc {
+        "hex" => hex_decode(&t)?,
+        _ => b64(&t)?,
+    };
+    let mut layers = vec![enc];
+    for _ in 0..MAX_LAYERS {
+        let next = if bytes.first() == Some(&0x78) && bytes.len() > 2 {
+            inflate(&bytes, false).map(|b| (b, "zlib"))
+        } else if bytes.starts_with(b"\x1f\x8b") {
+            inflate(&bytes, true).map(|b| (b, "gzip"))
+        } else if let Some(e) = std::str::from_utf8(&bytes).ok().and_then(|t| {
+            let t = t.trim();
+            encoding_of(t).filter(|_| t.len() == stripped(t).len())
+        }) {
+            let t = String::from_utf8_lossy(&bytes).trim().to_owned();
+            match e {
+                "hex" => hex_decode(&t).map(|b| (b, "hex")),
+                _ => b64(&t).map(|b| (b, "base64")),
+            }
+        } else {
+            None
+        };
+        match next {
+            Some((b, l)) if b.len() <= MAX_DECODED => {
+                bytes = b;
+                layers.push(l);
+            }
+            _ => break,
+        }
+    }
+    let kind = classify(&bytes);
+    Some(Decoded {
+        layers,
+        bytes,
+        kind,
+    })
+}
+
+fn hex_decode(t: &str) -> Option<Vec<u8>> {
+    let b = t.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 2);
+    for pair in b.chunks(2) {
+        let s = std::str::from_utf8(pair).ok()?;
+        out.push(u8::from_str_radix(s, 16).ok()?);
+    }
+    Some(out)
+}
+
+/// Findings from encoded constants that decode to Python source: the
+/// rules run on the payload, and each finding is moved to the blob's line.
+pub(crate) fn nested_findings(f: &Facts<'_>, depth: u8) -> Vec<Finding> {
+    let mut blobs: Vec<&super::facts::StrLit> = f
+        .strings
+        .iter()
+        .filter(|s| s.value.len() >= 40 && looks_encoded(&s.value))
+        .collect();
+    blobs.sort_by_key(|s| std::cmp::Reverse(s.value.len()));
+    let mut out = Vec::new();
+    for blob in blobs.into_iter().take(MAX_BLOBS) {
+        let Some(d) = decode(&blob.value) else {
+            continue;
+        };
+        if d.kind != "python source" {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&d.bytes);
+        let inner = SourceFile {
+            path: f.file.path,
+            text: &text,
+            role: f.file.role,
+        };
+        for mut fd in super::check_payload(&inner, depth) {
+            // PY105 on the payload's own strings adds nothing new.
+            if fd.rule.as_str() == "PY105" {
+                continue;
+            }
+            fd.evidence.insert(
+                0,
+                format!(
+                    "inside a {} payload decoded from the constant at line {} (payload line {})",
+                    d.layers.join(" → "),
+                    blob.line,
+                    fd.line.unwrap_or(0)
+                ),
+            );
+            fd.line = Some(blob.line);
+            fd.column = Some(blob.col);
+            fd.message = format!("hidden payload: {}", fd.message);
+            out.push(fd);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_unwrap() {
+        use std::io::Write as _;
+        let src = b"import os\nos.system('id')\n";
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(src).unwrap();
+        let blob = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+        let d = decode(&format!("{blob}{}", "")).unwrap();
+        assert_eq!(d.layers, vec!["base64", "zlib"]);
+        assert_eq!(d.kind, "python source");
+        assert!(decode("hello world this is not encoded at all, really not").is_none());
+        assert!(entropy("aaaa") < 0.1);
+        assert!(entropy(&blob) > 4.5);
+    }
+}
