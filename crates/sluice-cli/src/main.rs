@@ -1,6 +1,8 @@
 //! The `sluice` command: a thin clap front end over the sluice crates.
 
 mod commands;
+mod names_hook;
+mod render;
 
 use std::process::ExitCode;
 

@@ -1,13 +1,246 @@
-//! `sluice scan`.
+//! `sluice scan`: judge artifacts, folders and registry packages.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+use sluice_model::{PackageSpec, Report, VerdictLevel};
+
+use crate::render::{self, Format};
 
 /// Arguments of `sluice scan`.
 #[derive(Debug, clap::Args)]
-pub struct ScanArgs {}
+pub struct ScanArgs {
+    /// What to scan: artifact files (.tar.gz, .tar.bz2, .zip, .whl, .tgz),
+    /// package folders, folders of artifacts, or registry packages
+    /// `pypi:NAME[==VERSION]` / `npm:NAME[@VERSION]`.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when any package's verdict is at or above this level.
+    #[arg(long, value_enum, default_value_t = FailOn::Suspicious)]
+    pub fail_on: FailOn,
+    /// A file of indicators (IPs, CIDRs, domains, URLs, e-mails, sha256
+    /// digests; one per line, `#` comments); a hit becomes a finding.
+    #[arg(long, value_name = "FILE")]
+    pub ioc_file: Option<PathBuf>,
+    /// PyPI simple index to download `pypi:` targets from (default: pip's
+    /// own configuration).
+    #[arg(long, env = "SLUICE_PYPI_INDEX", value_name = "URL")]
+    pub pypi_index: Option<String>,
+    /// npm registry to download `npm:` targets from (default: npm's own
+    /// configuration).
+    #[arg(long, env = "SLUICE_NPM_REGISTRY", value_name = "URL")]
+    pub npm_registry: Option<String>,
+    /// Skip name intelligence (typosquat and confusion checks).
+    #[arg(long)]
+    pub no_names: bool,
+    /// Show informational findings too in text output.
+    #[arg(long)]
+    pub all: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+}
+
+/// The verdict level that makes `scan` exit with 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Suspicious or malicious.
+    Suspicious,
+    /// Malicious only.
+    Malicious,
+}
+
+impl FailOn {
+    fn level(self) -> VerdictLevel {
+        match self {
+            FailOn::Suspicious => VerdictLevel::Suspicious,
+            FailOn::Malicious => VerdictLevel::Malicious,
+        }
+    }
+}
+
+/// One thing to scan, resolved from the command line.
+#[derive(Debug)]
+enum Target {
+    Path(PathBuf),
+    Registry(PackageSpec),
+}
+
+/// A target that could not be scanned.
+#[derive(Debug, serde::Serialize)]
+pub struct ScanError {
+    /// The target as given.
+    pub target: String,
+    /// Why it failed.
+    pub error: String,
+}
 
 /// Run `sluice scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`sluice scan` is not built yet")
+    let options = options(args.ioc_file.as_deref())?;
+    let upstreams = sluice_upstream::Upstreams {
+        pypi_simple: parse_url(args.pypi_index.as_deref(), "--pypi-index")?,
+        npm_registry: parse_url(args.npm_registry.as_deref(), "--npm-registry")?,
+    };
+    let targets = resolve(&args.targets)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    let progress = render::progress(targets.len(), args.format);
+    let results: Vec<Result<Report, ScanError>> = pool.install(|| {
+        targets
+            .par_iter()
+            .map(|t| {
+                let r = scan_one(t, &options, &upstreams, !args.no_names);
+                if let Some(p) = &progress {
+                    p.inc(1);
+                }
+                r
+            })
+            .collect()
+    });
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let (reports, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    let reports: Vec<Report> = reports.into_iter().filter_map(Result::ok).collect();
+    let errors: Vec<ScanError> = errors.into_iter().filter_map(Result::err).collect();
+
+    let mut out = std::io::stdout().lock();
+    render::write(&mut out, args.format, &reports, &errors, args.all)?;
+    for e in &errors {
+        eprintln!("error: {}: {}", e.target, e.error);
+    }
+    Ok(exit_code(&reports, &errors, args.fail_on.level()))
+}
+
+/// 2 when anything failed; else 1 when any verdict reaches `threshold`.
+fn exit_code(reports: &[Report], errors: &[ScanError], threshold: VerdictLevel) -> ExitCode {
+    if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if reports.iter().any(|r| r.verdict.level >= threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn parse_url(s: Option<&str>, flag: &str) -> anyhow::Result<Option<url::Url>> {
+    s.map(|s| {
+        let with_slash = if s.ends_with('/') {
+            s.to_owned()
+        } else {
+            format!("{s}/")
+        };
+        url::Url::parse(&with_slash).with_context(|| format!("{flag}: invalid URL `{s}`"))
+    })
+    .transpose()
+}
+
+/// Build analysis options from the command line.
+pub fn options(ioc_file: Option<&Path>) -> anyhow::Result<sluice_analyze::Options> {
+    let iocs = match ioc_file {
+        Some(p) => {
+            let text = fs_err::read_to_string(p)?;
+            Some(
+                sluice_analyze::ioc::IocSet::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    Ok(sluice_analyze::Options { iocs })
+}
+
+/// Expand the command line into targets. A folder with no package manifest
+/// at its top but with artifact files in it is a folder of artifacts.
+fn resolve(raw: &[String]) -> anyhow::Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for t in raw {
+        if t.starts_with("pypi:") || t.starts_with("npm:") {
+            out.push(Target::Registry(t.parse()?));
+            continue;
+        }
+        let p = PathBuf::from(t);
+        if p.is_dir() && !is_package_dir(&p) {
+            let artifacts = artifacts_in(&p)?;
+            if !artifacts.is_empty() {
+                out.extend(artifacts.into_iter().map(Target::Path));
+                continue;
+            }
+        }
+        out.push(Target::Path(p));
+    }
+    Ok(out)
+}
+
+/// True when `dir` looks like one package's source folder.
+fn is_package_dir(dir: &Path) -> bool {
+    [
+        "setup.py",
+        "pyproject.toml",
+        "setup.cfg",
+        "PKG-INFO",
+        "package.json",
+    ]
+    .iter()
+    .any(|m| dir.join(m).is_file())
+}
+
+/// Artifact files directly inside `dir`, sorted.
+pub fn artifacts_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut v = Vec::new();
+    for e in fs_err::read_dir(dir)? {
+        let p = e?.path();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let is_artifact = [".tar.gz", ".tgz", ".tar.bz2", ".zip", ".whl", ".tar"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if is_artifact && p.is_file() {
+            v.push(p);
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+fn scan_one(
+    target: &Target,
+    options: &sluice_analyze::Options,
+    upstreams: &sluice_upstream::Upstreams,
+    names: bool,
+) -> Result<Report, ScanError> {
+    let label = match target {
+        Target::Path(p) => p.display().to_string(),
+        Target::Registry(s) => s.to_string(),
+    };
+    let err = |e: String| ScanError {
+        target: label.clone(),
+        error: e,
+    };
+    let limits = sluice_archive::Limits::default();
+    let tree = match target {
+        Target::Path(p) => sluice_archive::read_path(p, &limits).map_err(|e| err(e.to_string()))?,
+        Target::Registry(spec) => {
+            let up = upstreams.clone().or_discovered();
+            let d = sluice_upstream::fetch_blocking(spec, &up).map_err(|e| err(e.to_string()))?;
+            sluice_archive::read_bytes(&d.filename, &d.bytes, &limits)
+                .map_err(|e| err(e.to_string()))?
+        }
+    };
+    let mut report = sluice_analyze::analyze(&label, &tree, options);
+    if names {
+        crate::names_hook::add_name_findings(&mut report);
+    }
+    Ok(report)
 }
