@@ -1,0 +1,249 @@
+"""sluice application-layer probe for CPython (PEP 578 audit hook).
+
+Shipped inside the sluice binary and dropped into the sandbox's venv with a
+.pth file, so it is active in every Python process started from that
+interpreter, including pip's PEP 517 build subprocesses (which replace
+PYTHONPATH). Writes one JSON object per line to a file whose path the
+sandbox bakes in when it writes this file (no environment variable, so a
+child started with a cleared environment still reports).
+It observes only; it never blocks, and it is not a security boundary
+(the system layer outside the runtime is).
+"""
+import os
+import sys
+import threading
+import json
+import sysconfig
+import time
+
+_OUT = "@@EVENTS@@"
+_PHASE = "?"
+_tls = threading.local()
+
+# Paths whose frames are "plumbing", never the culprit.
+_STDLIB = tuple(
+    os.path.realpath(p) + os.sep
+    for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+)
+_SELF = os.path.realpath(__file__)
+_SELF_DIR = os.path.dirname(_SELF) + os.sep
+_RES_DIR = "@@RESDIR@@" + os.sep
+_BIN = os.path.join(sys.prefix, "bin") + os.sep
+_TOOLING = (os.sep + "pip" + os.sep, os.sep + "setuptools" + os.sep,
+            os.sep + "_distutils_hack" + os.sep, os.sep + "pyproject_hooks" + os.sep,
+            os.sep + "wheel" + os.sep)
+
+_SENSITIVE = ("/.ssh/", "/.aws/", "/.npmrc", "/.pypirc", "/.git-credentials",
+              "/.netrc", "/.docker/config.json", "/.kube/config", "/etc/shadow",
+              "/etc/passwd", "/.bash_history", "/.gnupg/", "/.config/gcloud/",
+              "/.env")
+_PERSIST = ("/.bashrc", "/.profile", "/.zshrc", "/crontab", "/cron.d/",
+            "/systemd/", "/autostart/", ".pth", "sitecustomize.py", "usercustomize.py")
+
+_ALWAYS = {
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+    "pty.spawn", "os.fork", "os.forkpty",
+    "socket.connect", "socket.getaddrinfo", "socket.gethostbyname",
+    "socket.gethostbyaddr", "socket.sendto", "socket.sendmsg", "socket.bind",
+    "urllib.Request", "http.client.connect", "http.client.send",
+    "smtplib.connect", "ftplib.connect", "webbrowser.open",
+    "ctypes.dlopen", "os.putenv", "os.unsetenv", "socket.gethostname",
+    "os.remove", "os.rename", "shutil.copyfile",
+    "os.kill", "os.chmod", "shutil.rmtree", "sys.addaudithook",
+}
+
+# Recorded even when only tooling is on the stack: the system layer joins
+# its execs and connects to these to tell tooling from the unexplained.
+_TOOLING_OK = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+               "os.spawn", "pty.spawn", "socket.connect", "socket.getaddrinfo"}
+
+_fd = None
+
+
+_kind_cache = {}
+
+
+def _classify(path):
+    k = _kind_cache.get(path)
+    if k is None:
+        k = _kind_cache[path] = _classify_uncached(path)
+    return k
+
+
+def _classify_uncached(path):
+    rp = os.path.realpath(path) if path and not path.startswith("<") else (path or "")
+    if rp == _SELF or rp.startswith(_RES_DIR):
+        return "hook"
+    if rp.startswith(_STDLIB) and "site-packages" not in rp:
+        return "stdlib"
+    if any(t in rp for t in _TOOLING) or rp.startswith(_BIN):
+        return "tooling"
+    if rp.startswith("<frozen"):
+        return "stdlib"
+    return "pkg"
+
+
+def _where(f):
+    fn = f.f_code.co_filename
+    if fn.startswith("<") and not fn.startswith("<frozen"):
+        # exec'd source: name the file whose globals it ran in
+        host = f.f_globals.get("__file__")
+        if host:
+            fn = "%s@%s" % (fn, host)
+    return "%s:%d:%s" % (fn, f.f_lineno, f.f_code.co_name)
+
+
+def _stack(skip=3):
+    """Return (culprit, chain, direct).
+
+    culprit: first package frame walking outward from the frame that raised
+    the event; chain: all package frames (innermost first); direct: True when
+    no build tooling (pip/setuptools) sits between the culprit and the event.
+    """
+    f = sys._getframe(skip)  # 0=_stack, 1=_hook... caller decides
+    chain, direct, seen_tooling = [], None, False
+    while f is not None and len(chain) < 12:
+        kind = _classify(f.f_code.co_filename)
+        if kind == "pkg":
+            if direct is None:
+                direct = not seen_tooling
+            chain.append(_where(f))
+        elif kind == "tooling" and direct is None:
+            seen_tooling = True
+        f = f.f_back
+    return (chain[0] if chain else None), chain, bool(direct)
+
+
+def _short(a, n=400):
+    try:
+        if isinstance(a, (bytes, bytearray)):
+            a = a[:n].decode("utf-8", "replace")
+        s = a if isinstance(a, str) else repr(a)
+    except Exception:
+        s = "<unrepr>"
+    return s[:n]
+
+
+def _interesting(event, args):
+    if event in _ALWAYS:
+        return True
+    if event == "open":
+        path = args[0]
+        if not isinstance(path, (str, bytes)):
+            return False
+        p = os.fsdecode(path)
+        mode = args[1] if len(args) > 1 else "r"
+        writing = isinstance(mode, str) and any(c in mode for c in "wax+")
+        if isinstance(args[2] if len(args) > 2 else 0, int) and (args[2] & (os.O_WRONLY | os.O_RDWR)):
+            writing = True
+        if any(s in p for s in _SENSITIVE):
+            return True
+        return writing and any(s in p for s in _PERSIST)
+    if event in ("exec", "compile", "marshal.loads"):
+        return True  # filtered later: only when a package frame is on the stack
+    return False
+
+
+def _hook(event, args):
+    if getattr(_tls, "busy", False):
+        return
+    _tls.busy = True
+    try:
+        if not _interesting(event, args):
+            return
+        if event in ("exec", "compile", "marshal.loads"):
+            # only dynamic code that package code itself asked for (cheap test first)
+            if _classify(sys._getframe(1).f_code.co_filename) != "pkg":
+                return
+        culprit, chain, direct = _stack(2)
+        if culprit is None and event not in _TOOLING_OK:
+            return  # files, env, dynamic code: only the package's own doings
+        if event in ("exec", "compile", "marshal.loads"):
+            if culprit is None or not direct:
+                return
+            if event == "compile":
+                fname = args[1] if len(args) > 1 else None
+                # import machinery compiles real files; only dynamic code matters
+                if isinstance(fname, (str, bytes)) and not os.fsdecode(fname).startswith("<"):
+                    return
+            if event == "exec":
+                code = args[0]
+                if getattr(code, "co_filename", "<").startswith("/"):
+                    return
+        rec = {
+            "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
+            "t": time.time(), "event": event,
+            "args": [_short(a, 4000 if event == "compile" else 400) for a in args],
+            "culprit": culprit, "direct": direct, "chain": chain,
+            "argv0": _short(sys.argv[0] if sys.argv else "", 120),
+        }
+        line = (json.dumps(rec) + "\n").encode()
+        os.write(_fd, line)
+    except Exception:
+        pass
+    finally:
+        _tls.busy = False
+
+
+_SECRET_KEYS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY",
+                "AWS_", "GITHUB", "NPM_", "PYPI", "CREDENTIAL", "PRIVATE",
+                "USER", "LOGNAME", "HOSTNAME")
+
+
+def _emit_env(key, how):
+    if getattr(_tls, "busy", False):
+        return
+    _tls.busy = True
+    try:
+        # the frame that touched os.environ, skipping the mapping plumbing
+        f = sys._getframe(3)
+        while f is not None and os.path.basename(f.f_code.co_filename) in ("os.py", "_collections_abc.py"):
+            f = f.f_back
+        if key in ("USER", "LOGNAME", "USERNAME"):
+            # getpass.getuser() reads these for the package: look past it
+            while f is not None and os.path.basename(f.f_code.co_filename) == "getpass.py":
+                f = f.f_back
+        if f is None or _classify(f.f_code.co_filename) != "pkg":
+            return  # stdlib/tooling reading env on its own behalf
+        culprit, chain, direct = _stack(3)
+        if culprit is None:
+            return
+        rec = {"t": time.time(), "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
+               "event": "sluice.env." + how, "args": [key], "culprit": culprit,
+               "direct": direct, "chain": chain, "argv0": ""}
+        os.write(_fd, (json.dumps(rec) + "\n").encode())
+    except Exception:
+        pass
+    finally:
+        _tls.busy = False
+
+
+def _watch_environ():
+    """os.environ reads raise no audit event; wrap the mapping class."""
+    cls = type(os.environ)
+    orig_get = cls.__getitem__
+    orig_iter = cls.__iter__
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and any(k in key.upper() for k in _SECRET_KEYS):
+            _emit_env(key, "read")
+        return orig_get(self, key)
+
+    def __iter__(self):
+        _emit_env("*", "enumerate")
+        return orig_iter(self)
+
+    cls.__getitem__ = __getitem__   # os.environ.get() goes through this too
+    cls.__iter__ = __iter__         # dict(os.environ), .items(), .copy()
+
+
+def _install():
+    global _fd
+    if not _OUT:
+        return
+    _fd = os.open(_OUT, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    sys.addaudithook(_hook)
+    _watch_environ()
+
+
+_install()

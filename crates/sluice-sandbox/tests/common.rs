@@ -1,0 +1,77 @@
+//! Helpers shared by the sandbox integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use sluice_sandbox::{SandboxReport, check_prerequisites};
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Whether the sandbox can run here; prints why not.
+pub fn available() -> bool {
+    match check_prerequisites() {
+        Ok(_) => {
+            if std::process::Command::new("python3")
+                .arg("-V")
+                .output()
+                .is_err()
+            {
+                eprintln!("SKIP: python3 not found");
+                return false;
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("SKIP: {e}");
+            false
+        }
+    }
+}
+
+/// Pack `src` as `<prefix>/...` into a .tar.gz at `dest`.
+pub fn tar_gz(src: &Path, prefix: &str, dest: &Path) {
+    let f = std::fs::File::create(dest).unwrap();
+    let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    let mut t = tar::Builder::new(gz);
+    t.append_dir_all(prefix, src).unwrap();
+    t.into_inner().unwrap().finish().unwrap();
+}
+
+/// Build an sdist `name-version.tar.gz` from a fixture folder.
+pub fn sdist(dir: &Path, fixture: &str, name_version: &str) -> PathBuf {
+    let out = dir.join(format!("{name_version}.tar.gz"));
+    tar_gz(&fixtures().join(fixture), name_version, &out);
+    out
+}
+
+/// Build an npm tarball from a fixture folder holding `package/`.
+pub fn npm_tgz(dir: &Path, fixture: &str) -> PathBuf {
+    let out = dir.join(format!("{fixture}.tgz"));
+    tar_gz(&fixtures().join(fixture).join("package"), "package", &out);
+    out
+}
+
+/// 1-based line of the first line in `file` containing `marker`.
+pub fn line_of(file: &Path, marker: &str) -> u32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let i = text
+        .lines()
+        .position(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("{marker} not in {}", file.display()));
+    u32::try_from(i + 1).unwrap()
+}
+
+/// Print the report when a test wants to show it (`--nocapture`).
+pub fn show(r: &SandboxReport) {
+    eprintln!("{}", sluice_sandbox::render_text(r));
+}
+
+/// The finding with `rule` at `file:line`, if any.
+pub fn has(r: &SandboxReport, rule: &str, file: &str, line: u32) -> bool {
+    r.findings
+        .iter()
+        .any(|f| f.rule.as_str() == rule && f.file.as_deref() == Some(file) && f.line == Some(line))
+}
