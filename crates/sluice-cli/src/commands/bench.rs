@@ -44,6 +44,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
     let options = sluice_analyze::Options::default();
+    let names = (!args.no_names).then(sluice_names::Engine::builtin);
     let limits = sluice_archive::Limits::default();
     let start = Instant::now();
     let results: Vec<One> = pool.install(|| {
@@ -52,8 +53,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .map(|p| match sluice_archive::read_path(p, &limits) {
                 Ok(tree) => {
                     let mut r = sluice_analyze::analyze(&p.display().to_string(), &tree, &options);
-                    if !args.no_names {
-                        crate::names_hook::add_name_findings(&mut r);
+                    if let Some(engine) = names {
+                        crate::names_hook::add_name_findings(&mut r, engine);
                     }
                     let mut rules: Vec<String> = r
                         .verdict

@@ -38,6 +38,10 @@ pub struct ScanArgs {
     /// Skip name intelligence (typosquat and confusion checks).
     #[arg(long)]
     pub no_names: bool,
+    /// Internal package names, prefixes and npm scopes (TOML or text, see
+    /// docs/names.md): a public package confusable with one is flagged.
+    #[arg(long, value_name = "FILE")]
+    pub private: Option<PathBuf>,
     /// Show informational findings too in text output.
     #[arg(long)]
     pub all: bool,
@@ -88,6 +92,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         npm_registry: parse_url(args.npm_registry.as_deref(), "--npm-registry")?,
     };
     let targets = resolve(&args.targets)?;
+    let owned_engine = if args.no_names {
+        None
+    } else {
+        crate::names_hook::engine(args.private.as_deref())?
+    };
+    let names = (!args.no_names).then(|| {
+        owned_engine
+            .as_ref()
+            .unwrap_or_else(|| sluice_names::Engine::builtin())
+    });
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
@@ -97,7 +111,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         targets
             .par_iter()
             .map(|t| {
-                let r = scan_one(t, &options, &upstreams, !args.no_names);
+                let r = scan_one(t, &options, &upstreams, names);
                 if let Some(p) = &progress {
                     p.inc(1);
                 }
@@ -218,7 +232,7 @@ fn scan_one(
     target: &Target,
     options: &sluice_analyze::Options,
     upstreams: &sluice_upstream::Upstreams,
-    names: bool,
+    names: Option<&sluice_names::Engine>,
 ) -> Result<Report, ScanError> {
     let label = match target {
         Target::Path(p) => p.display().to_string(),
@@ -239,8 +253,8 @@ fn scan_one(
         }
     };
     let mut report = sluice_analyze::analyze(&label, &tree, options);
-    if names {
-        crate::names_hook::add_name_findings(&mut report);
+    if let Some(engine) = names {
+        crate::names_hook::add_name_findings(&mut report, engine);
     }
     Ok(report)
 }
