@@ -75,3 +75,31 @@ pub fn has(r: &SandboxReport, rule: &str, file: &str, line: u32) -> bool {
         .iter()
         .any(|f| f.rule.as_str() == rule && f.file.as_deref() == Some(file) && f.line == Some(line))
 }
+
+/// Python that only acts inside a sealed network namespace (the sandbox).
+pub const SEALED_GUARD: &str = r#"
+def _sealed():
+    try:
+        with open("/proc/net/dev") as f:
+            devs = [l.split(":")[0].strip() for l in f.readlines()[2:]]
+        return devs == ["lo"]
+    except OSError:
+        return False
+"#;
+
+/// Build an sdist whose setup.py runs `body` (indented under the sealed
+/// guard) before calling setup().
+pub fn inline_sdist(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let src = dir.join(format!("{name}-src"));
+    std::fs::create_dir_all(src.join(name.replace('-', "_"))).unwrap();
+    std::fs::write(src.join(name.replace('-', "_")).join("__init__.py"), "").unwrap();
+    let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
+    let setup = format!(
+        "import os, sys, socket, time\nfrom setuptools import setup\n{SEALED_GUARD}\nif _sealed():\n{indented}\nsetup(name={name:?}, version='0.0.1', packages=[{pkg:?}])\n",
+        pkg = name.replace('-', "_")
+    );
+    std::fs::write(src.join("setup.py"), setup).unwrap();
+    let out = dir.join(format!("{name}-0.0.1.tar.gz"));
+    tar_gz(&src, &format!("{name}-0.0.1"), &out);
+    out
+}
