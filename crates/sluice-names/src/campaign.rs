@@ -327,3 +327,10 @@ fn describe(
         score,
     }
 }
+
+/// Format Unix seconds as `YYYY-MM-DD HH:MM` (UTC), for reports.
+#[must_use]
+pub fn format_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}

@@ -354,6 +354,7 @@ impl Engine {
             .scope
             .as_deref()
             .is_some_and(|s| corpus.scopes.contains_key(s));
+        let twin = self.other_registry_twin(name);
         if !trusted_scope {
             let mut raw = Vec::new();
             collect(corpus, &cand, &mut raw);
@@ -377,6 +378,16 @@ impl Engine {
                         "a punctuation variant of a popular npm name, so published before 2017",
                     );
                 }
+                // A name that is popular in the other registry is a known
+                // word or brand; same-named ports are common and are judged
+                // on provenance (cross-registry), not as typos of a neighbour.
+                if own.is_none()
+                    && twin.is_some()
+                    && !matches!(class, MatchClass::ScopeConfusion | MatchClass::Combosquat)
+                {
+                    score *= 0.5;
+                    extra = Some("the name is popular in the other registry");
+                }
                 if score >= REPORT_AT {
                     let note = match extra {
                         Some(x) => format!("{note}; {x}"),
@@ -396,7 +407,7 @@ impl Engine {
         }
         // Same name as a popular package of the other registry: reported at a
         // score that never flags on its own (see `cross::judge`).
-        if let Some((other, tname, rank)) = self.other_registry_twin(name) {
+        if let Some((other, tname, rank)) = twin {
             out.push(NameMatch {
                 target: tname,
                 target_ecosystem: other,
@@ -445,7 +456,7 @@ impl Engine {
         // punctuation since 2017, so a live npm separator variant is an old,
         // established project rather than a fresh imitation.
         if eco == Ecosystem::Npm && class == MatchClass::Separator {
-            base = 0.45;
+            base = 0.4;
             note = Some("npm refuses new punctuation-only variants, so this one is old");
         }
         let steep = matches!(
@@ -798,7 +809,6 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
     }
     // 4. Language markers added, removed or swapped.
     let cand_core = norm::core(&cand.words);
-    let has_py = |ws: &[String]| ws.iter().any(|w| w.starts_with("py"));
     for key in [cand_core.as_deref(), Some(cand.flat.as_str())]
         .into_iter()
         .flatten()
@@ -815,11 +825,25 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
                 if cand_core.is_none() && norm::core(twords).is_none() {
                     continue;
                 }
-                let class = if cand_core.is_some()
-                    && norm::core(twords).is_some()
-                    && has_py(&cand.words)
-                    && has_py(twords)
-                {
+                let langs = |ws: &[String]| -> Vec<String> {
+                    let mut v: Vec<String> =
+                        ws.iter().filter(|w| norm::is_lang(w)).cloned().collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                };
+                let (cl, tl) = (langs(&cand.words), langs(twords));
+                // Same markers on both sides: only order or separators
+                // differ, which other steps report.
+                if cl == tl {
+                    continue;
+                }
+                let short = |v: &[String]| {
+                    v.iter()
+                        .any(|w| w.starts_with("py") && !w.starts_with("python"))
+                };
+                let long = |v: &[String]| v.iter().any(|w| w.starts_with("python"));
+                let class = if (short(&cl) && long(&tl)) || (long(&cl) && short(&tl)) {
                     MatchClass::PyPythonSwap
                 } else {
                     MatchClass::LanguageAffix
@@ -842,25 +866,15 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
             }
         }
     }
-    // 5. Version digits added or removed at the end (`react2`, `urllib`).
-    let trimmed = cand.flat.trim_end_matches(|ch: char| ch.is_ascii_digit());
-    let trimmed = trimmed
-        .strip_suffix('v')
-        .filter(|_| trimmed.len() < cand.flat.len())
-        .unwrap_or(trimmed);
-    if trimmed.len() < cand.flat.len() && trimmed.len() >= 3 {
-        if let Some(ids) = c.by_flat.get(trimmed) {
+    // 5. Version digits added, removed or changed at the end (`react2`,
+    //    `urllib`, `urllib33`, `react-v2`).
+    let stem = norm::digit_stem(&cand.flat);
+    if stem.len() >= 3 {
+        if let Some(ids) = c.by_stem.get(stem) {
             for &id in ids {
-                out.push((id, MatchClass::VersionDigits, "version digits appended"));
-            }
-        }
-    }
-    for d in b'0'..=b'9' {
-        let mut s = cand.flat.clone();
-        s.push(char::from(d));
-        if let Some(ids) = c.by_flat.get(&s) {
-            for &id in ids {
-                out.push((id, MatchClass::VersionDigits, "version digit dropped"));
+                if c.get(id).is_some_and(|t| t.flat != cand.flat) {
+                    out.push((id, MatchClass::VersionDigits, "version digits differ"));
+                }
             }
         }
     }
@@ -873,6 +887,12 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
         let Some(t) = c.get(id) else { continue };
         let (a, b) = (cand.flat.as_bytes(), t.flat.as_bytes());
         if a == b {
+            continue;
+        }
+        // Differing only in trailing digits is the version-digit step's case.
+        let strip =
+            |s: &[u8]| -> usize { s.iter().rev().take_while(|c| c.is_ascii_digit()).count() };
+        if a.get(..a.len() - strip(a)) == b.get(..b.len() - strip(b)) {
             continue;
         }
         let max = if a.len().min(b.len()) >= 7 { 2 } else { 1 };

@@ -269,6 +269,8 @@ pub(crate) struct Corpus {
     pub by_name: HashMap<String, u32>,
     /// Flat form -> entries.
     pub by_flat: HashMap<String, Vec<u32>>,
+    /// Flat form without trailing version digits -> entries.
+    pub by_stem: HashMap<String, Vec<u32>>,
     /// Skeleton -> entries.
     pub by_skel: HashMap<String, Vec<u32>>,
     /// Sorted words (two or more) -> entries.
@@ -317,6 +319,10 @@ impl Corpus {
             c.by_name.entry(p.name.clone()).or_insert(id);
             c.by_flat.entry(flat.clone()).or_default().push(id);
             c.by_skel.entry(norm::skeleton(&flat)).or_default().push(id);
+            c.by_stem
+                .entry(norm::digit_stem(&flat).to_owned())
+                .or_default()
+                .push(id);
             let words = norm::tokens(&p.name);
             if words.len() >= 2 {
                 let mut w = words.clone();

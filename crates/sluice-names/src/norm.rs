@@ -111,6 +111,17 @@ pub(crate) fn core(tokens: &[String]) -> Option<String> {
     (s.len() >= 3).then_some(s)
 }
 
+/// The flat form without trailing version digits (and a `v` before them):
+/// `urllib3` → `urllib`, `reactv2` → `react`.
+pub(crate) fn digit_stem(flat: &str) -> &str {
+    let t = flat.trim_end_matches(|c: char| c.is_ascii_digit());
+    if t.len() < flat.len() {
+        t.strip_suffix('v').filter(|s| s.len() >= 3).unwrap_or(t)
+    } else {
+        t
+    }
+}
+
 /// Restricted Damerau-Levenshtein (optimal string alignment) distance, with
 /// an early exit once every path exceeds `max`. Returns `max + 1` then.
 pub(crate) fn osa(a: &[u8], b: &[u8], max: usize) -> usize {

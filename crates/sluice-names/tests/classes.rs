@@ -1,0 +1,383 @@
+//! Mutation classes, false-positive control, private names, cross-registry
+//! provenance and findings, over the shipped index and small hand-made ones.
+
+use sluice_model::{Ecosystem, PackageName, Severity};
+use sluice_names::cross::{Provenance, judge};
+use sluice_names::{
+    Engine, MatchClass, NameVerdict, Popular, PopularData, PrivateList, SUSPICIOUS_AT,
+};
+
+fn pypi(n: &str) -> PackageName {
+    PackageName::parse(Ecosystem::PyPI, n).unwrap()
+}
+fn npm(n: &str) -> PackageName {
+    PackageName::parse(Ecosystem::Npm, n).unwrap()
+}
+
+/// Best match of `name`, asserting its target and class and that it flags.
+fn flags(e: &Engine, name: &PackageName, target: &str, class: MatchClass) {
+    let m = e.check(name);
+    let hit = m
+        .iter()
+        .find(|x| x.target == target)
+        .unwrap_or_else(|| panic!("{name}: no match on {target}: {m:?}"));
+    assert_eq!(hit.class, class, "{name}: {m:?}");
+    assert!(
+        hit.score >= SUSPICIOUS_AT,
+        "{name}: score {} too low",
+        hit.score
+    );
+    assert_ne!(e.verdict(name), NameVerdict::Ok, "{name}");
+}
+
+fn ok(e: &Engine, name: &PackageName) {
+    let m = e.check(name);
+    assert_eq!(e.verdict(name), NameVerdict::Ok, "{name}: {m:?}");
+}
+
+/// A tiny corpus where every rank is known.
+fn small() -> Engine {
+    let list = |names: &[&str], eco: Ecosystem| -> Vec<Popular> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Popular {
+                name: PackageName::parse(eco, n).unwrap().as_str().to_owned(),
+                rank: u32::try_from(i + 1).unwrap(),
+                downloads: None,
+            })
+            .collect()
+    };
+    Engine::from_data(&PopularData {
+        pypi: list(
+            &[
+                "requests",
+                "python-dateutil",
+                "jinja2",
+                "colorama",
+                "colorlog",
+                "pymysql",
+                "htmlparser2",
+                "clone-deep",
+            ],
+            Ecosystem::PyPI,
+        ),
+        npm: list(
+            &[
+                "lodash",
+                "@babel/core",
+                "react-native",
+                "request",
+                "@types/node",
+                "express",
+            ],
+            Ecosystem::Npm,
+        ),
+    })
+}
+
+#[test]
+fn omission() {
+    let e = Engine::builtin();
+    flags(e, &pypi("reqests"), "requests", MatchClass::Omission);
+    flags(e, &pypi("ullib3"), "urllib3", MatchClass::Omission);
+    flags(
+        e,
+        &pypi("opencv-pytho"),
+        "opencv-python",
+        MatchClass::Omission,
+    );
+    ok(e, &pypi("requests"));
+}
+
+#[test]
+fn repetition() {
+    let e = Engine::builtin();
+    flags(e, &pypi("reequests"), "requests", MatchClass::Repetition);
+    flags(e, &npm("llodash"), "lodash", MatchClass::Repetition);
+    ok(e, &npm("lodash"));
+}
+
+#[test]
+fn insertion() {
+    let e = Engine::builtin();
+    flags(e, &pypi("falask"), "flask", MatchClass::Insertion);
+    // A three-letter target sits among too many honest neighbours.
+    let m = small().check(&pypi("abcd"));
+    assert!(m.is_empty(), "{m:?}");
+}
+
+#[test]
+fn transposition() {
+    let e = Engine::builtin();
+    flags(e, &pypi("jijna2"), "jinja2", MatchClass::Transposition);
+    flags(
+        e,
+        &pypi("mysql-pythno"),
+        "mysql-python",
+        MatchClass::Transposition,
+    );
+    flags(e, &npm("loadsh"), "lodash", MatchClass::Transposition);
+    ok(e, &pypi("zzqxjw-unrelated"));
+}
+
+#[test]
+fn keyboard_and_other_substitution() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &pypi("reqiests"),
+        "requests",
+        MatchClass::KeyboardSubstitution,
+    );
+    flags(e, &pypi("djanga"), "django", MatchClass::Substitution);
+    ok(e, &pypi("django"));
+}
+
+#[test]
+fn ascii_lookalikes() {
+    let e = Engine::builtin();
+    flags(e, &pypi("jeilyfish"), "jellyfish", MatchClass::Homoglyph);
+    flags(e, &pypi("rnatplotlib"), "matplotlib", MatchClass::Homoglyph);
+    flags(e, &pypi("c0lorama"), "colorama", MatchClass::Homoglyph);
+    flags(e, &npm("vvebpack"), "webpack", MatchClass::Homoglyph);
+    ok(e, &pypi("matplotlib"));
+}
+
+#[test]
+fn separators() {
+    let s = small();
+    flags(
+        &s,
+        &pypi("pythondateutil"),
+        "python-dateutil",
+        MatchClass::Separator,
+    );
+    // PEP 503 already folds `_` and `.`: the same project, no match at all.
+    assert!(s.check(&pypi("Python_DateUtil")).is_empty());
+    // npm refuses punctuation-only variants since 2017: reported, not flagged.
+    let m = s.check(&npm("reactnative"));
+    assert_eq!(m[0].class, MatchClass::Separator);
+    assert!(m[0].score < SUSPICIOUS_AT, "{m:?}");
+}
+
+#[test]
+fn word_order() {
+    let s = small();
+    flags(
+        &s,
+        &pypi("dateutil-python"),
+        "python-dateutil",
+        MatchClass::WordOrder,
+    );
+    // Same words, same order, other separators: not word order.
+    assert!(
+        s.check(&pypi("python.dateutil"))
+            .iter()
+            .all(|m| m.class != MatchClass::WordOrder)
+    );
+}
+
+#[test]
+fn version_digits() {
+    let e = Engine::builtin();
+    flags(e, &pypi("requests2"), "requests", MatchClass::VersionDigits);
+    flags(e, &pypi("urllib33"), "urllib3", MatchClass::VersionDigits);
+    // Dropping the digit usually names the older project (`htmlparser`).
+    let s = small();
+    let dropped = s.check(&pypi("htmlparser"));
+    let added = s.check(&pypi("htmlparser23"));
+    assert_eq!(dropped[0].class, MatchClass::VersionDigits);
+    assert!(dropped[0].score < added[0].score);
+}
+
+#[test]
+fn language_affixes_and_py_python() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &pypi("python3-dateutil"),
+        "python-dateutil",
+        MatchClass::LanguageAffix,
+    );
+    flags(e, &npm("lodash-js"), "lodash", MatchClass::LanguageAffix);
+    flags(e, &npm("node-lodash"), "lodash", MatchClass::LanguageAffix);
+    flags(
+        &small(),
+        &pypi("python-mysql"),
+        "pymysql",
+        MatchClass::PyPythonSwap,
+    );
+    ok(e, &pypi("python-dateutil"));
+}
+
+#[test]
+fn scope_confusion() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &npm("@bable/core"),
+        "@babel/core",
+        MatchClass::ScopeConfusion,
+    );
+    flags(
+        e,
+        &npm("azure-keyvault-keys"),
+        "@azure/keyvault-keys",
+        MatchClass::ScopeConfusion,
+    );
+    flags(
+        e,
+        &npm("@evilcorp/lodash"),
+        "lodash",
+        MatchClass::ScopeConfusion,
+    );
+    // A scope that owns popular packages publishes its own: `@types/x`.
+    assert!(e.check(&npm("@types/lodash")).is_empty());
+    assert!(e.check(&npm("@babel/cor")).is_empty());
+}
+
+#[test]
+fn combosquats() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &pypi("requests-latest"),
+        "requests",
+        MatchClass::Combosquat,
+    );
+    flags(e, &npm("lodash-utils"), "lodash", MatchClass::Combosquat);
+    flags(e, &npm("express-sdk"), "express", MatchClass::Combosquat);
+    // Established combos are popular themselves.
+    ok(e, &pypi("types-requests"));
+    ok(e, &pypi("requests-toolbelt"));
+}
+
+#[test]
+fn edit_distance_two() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &pypi("matplotlibbb"),
+        "matplotlib",
+        MatchClass::EditDistance2,
+    );
+    // Two edits on a short name is noise.
+    let m = e.check(&pypi("flxsk"));
+    assert!(
+        m.iter().all(|x| x.class != MatchClass::EditDistance2),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn false_positive_control() {
+    let s = small();
+    // Both established: colorlog and colorama, jinja2 and (not popular) jinja.
+    ok(&s, &pypi("colorlog"));
+    let e = Engine::builtin();
+    ok(e, &pypi("colorlog"));
+    ok(e, &pypi("jinja"));
+    // npm `requests` carries the name of PyPI's most popular package.
+    ok(e, &npm("requests"));
+    // The shipped index: popular names are never flagged.
+    for n in ["numpy", "pandas", "boto3", "urllib3", "six"] {
+        ok(e, &pypi(n));
+    }
+    for n in ["react", "react-dom", "debug", "semver", "chalk"] {
+        ok(e, &npm(n));
+    }
+}
+
+#[test]
+fn private_names() {
+    let list = PrivateList::parse("acme-billing\nprefix:acmecorp-\nscope:@acme\n").unwrap();
+    let e = Engine::from_data(&Engine::builtin_data().unwrap()).with_private(list);
+    let m = e.check(&pypi("acme-billing"));
+    assert_eq!(m[0].class, MatchClass::PrivateName);
+    assert!((m[0].score - 1.0).abs() < 1e-6);
+    let m = e.check(&pypi("acme-biling"));
+    assert_eq!(m[0].class, MatchClass::PrivateConfusable, "{m:?}");
+    let m = e.check(&pypi("acme_billing"));
+    assert_eq!(m[0].class, MatchClass::PrivateName);
+    let m = e.check(&npm("acmecorp-tools"));
+    assert_eq!(m[0].class, MatchClass::PrivateConfusable);
+    let m = e.check(&npm("@acme/ui-kit"));
+    assert_eq!(m[0].class, MatchClass::PrivateName);
+    let m = e.check(&npm("@acrne/ui-kit"));
+    assert_eq!(m[0].class, MatchClass::PrivateConfusable, "{m:?}");
+    // Unrelated names are untouched by the private list.
+    assert!(
+        e.check(&pypi("flask"))
+            .iter()
+            .all(|x| x.class != MatchClass::PrivateName && x.class != MatchClass::PrivateConfusable)
+    );
+    let f = e.findings_for(&pypi("acme-billing"));
+    assert_eq!(f[0].rule.as_str(), "NAME402");
+    assert_eq!(f[0].severity, Severity::Critical);
+}
+
+#[test]
+fn cross_registry_provenance() {
+    let e = Engine::builtin();
+    let name = pypi("botframework-streaming");
+    // The name alone never condemns: reported, not flagged.
+    let m = e.check(&name);
+    assert!(m.iter().any(|x| x.class == MatchClass::CrossRegistry));
+    assert_eq!(e.verdict(&name), NameVerdict::Ok);
+    // The real one today: same org, same repo, same version numbers.
+    let legit = Provenance {
+        same_version_as_other: Some(true),
+        repository_matches_other: Some(true),
+        author_matches_other: Some(true),
+        first_upload_days_ago: Some(1500),
+        release_count: Some(40),
+    };
+    assert_eq!(judge(e, &name, &legit).unwrap().verdict, NameVerdict::Ok);
+    // The 2021 squat: copied the npm version, other author, no repo, new.
+    let squat = Provenance {
+        same_version_as_other: Some(true),
+        repository_matches_other: Some(false),
+        author_matches_other: Some(false),
+        first_upload_days_ago: Some(2),
+        release_count: Some(1),
+    };
+    let j = judge(e, &name, &squat).unwrap();
+    assert_eq!(j.verdict, NameVerdict::Squat, "{j:?}");
+    assert_eq!(j.matched.target_ecosystem, Ecosystem::Npm);
+    // No twin, no judgement.
+    assert!(judge(e, &pypi("zzqxjw-unrelated"), &squat).is_none());
+}
+
+#[test]
+fn findings_carry_code_and_evidence() {
+    let e = Engine::builtin();
+    let f = e.findings_for(&pypi("reqeusts"));
+    let first = &f[0];
+    assert_eq!(first.rule.as_str(), "NAME401");
+    assert!(first.severity >= Severity::Medium);
+    let ev = first.evidence.join("\n");
+    assert!(ev.contains("target: pypi:requests"), "{ev}");
+    assert!(ev.contains("class: transposition"), "{ev}");
+    assert!(ev.contains("score: "), "{ev}");
+    assert!(ev.contains("target rank: "), "{ev}");
+    let f = e.findings_for(&pypi("requests-latest"));
+    assert_eq!(f[0].rule.as_str(), "NAME404");
+    let f = e.findings_for(&pypi("botframework-streaming"));
+    assert_eq!(f[0].rule.as_str(), "NAME403");
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(e.findings_for(&pypi("numpy")).is_empty());
+}
+
+#[test]
+fn check_many_matches_check() {
+    let e = Engine::builtin();
+    let names: Vec<PackageName> = (0..600)
+        .map(|i| pypi(&format!("reqests{}", i % 7)))
+        .collect();
+    let many = e.check_many(&names);
+    assert_eq!(many.len(), names.len());
+    for (n, m) in names.iter().zip(&many) {
+        assert_eq!(&e.check(n), m);
+    }
+}
