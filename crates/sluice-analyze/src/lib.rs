@@ -57,6 +57,16 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     for entry in &tree.files {
         let role = manifest.role_of(&entry.path);
         let Some(lang) = source::language_of(&entry.path, &entry.data) else {
+            // Manifests and shell scripts carry payload URLs too.
+            if ioc::is_text_candidate(&entry.path) {
+                let text = String::from_utf8_lossy(&entry.data);
+                let file = SourceFile {
+                    path: &entry.path,
+                    text: &text,
+                    role,
+                };
+                indicators.extend(ioc::extract(&file));
+            }
             continue;
         };
         let text = String::from_utf8_lossy(&entry.data);
@@ -65,7 +75,9 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
             text: &text,
             role,
         };
-        indicators.extend(ioc::extract(&file));
+        let found = ioc::extract(&file);
+        findings.extend(ioc::findings(&file, &found));
+        indicators.extend(found);
         if entry.data.len() > MAX_PARSE_BYTES {
             warnings.push(format!(
                 "{}: {} bytes, over the parse limit of {} bytes; searched for indicators only",
@@ -83,6 +95,17 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     ioc::dedup(&mut indicators);
     if let Some(set) = &opts.iocs {
         findings.extend(set.matches(&indicators));
+        if let Some(d) = &tree.sha256 {
+            findings.extend(set.matches_digest(d));
+        }
+        if set.has_digests() {
+            for entry in &tree.files {
+                for mut f in set.matches_digest(&sluice_model::Sha256::of(&entry.data)) {
+                    f.file = Some(entry.path.clone());
+                    findings.push(f);
+                }
+            }
+        }
     }
 
     let ecosystem = manifest.ecosystem;

@@ -1,12 +1,139 @@
 //! JavaScript rules (`JS2xx`), on tree-sitter-javascript syntax trees.
+//!
+//! Each file is parsed once into [`facts::Facts`] (bindings, resolved call
+//! names, constant strings, labels), then every rule reads those facts. One
+//! rule per file; each rule's doc comment says what it detects, why it
+//! matters, an example and its known false positives. Rules look for
+//! *chains* (data gathered **and** sent, fetched **and** run, decoded **and**
+//! run), not single API calls, because a single call says little about
+//! intent and is everywhere in benign code.
 
-use sluice_model::Finding;
+pub mod api;
+pub mod facts;
+pub mod shell;
+
+mod js201_recon_exfil;
+mod js202_download_exec;
+mod js203_secret_theft;
+mod js204_decode_exec;
+mod js205_obfuscation;
+mod js206_reverse_shell;
+mod js207_persistence;
+mod js208_destruction;
+mod js209_install_activity;
+
+use sluice_model::{Confidence, Finding, RuleCode, Severity};
 
 use crate::SourceFile;
+use facts::{Call, Facts};
+
+/// What a rule sees.
+pub struct Ctx<'f, 'a> {
+    /// The file.
+    pub file: &'f SourceFile<'a>,
+    /// Its facts.
+    pub facts: &'f Facts<'a>,
+}
+
+type Rule = fn(&Ctx<'_, '_>) -> Vec<Finding>;
+
+/// Every rule, by code.
+pub const RULES: &[(&str, Rule)] = &[
+    ("JS201", js201_recon_exfil::check),
+    ("JS202", js202_download_exec::check),
+    ("JS203", js203_secret_theft::check),
+    ("JS204", js204_decode_exec::check),
+    ("JS205", js205_obfuscation::check),
+    ("JS206", js206_reverse_shell::check),
+    ("JS207", js207_persistence::check),
+    ("JS208", js208_destruction::check),
+    ("JS209", js209_install_activity::check),
+];
 
 /// Run every JavaScript rule over one file.
 #[must_use]
 pub fn check(file: &SourceFile<'_>) -> Vec<Finding> {
-    let _ = file;
-    Vec::new()
+    let Some(facts) = Facts::build(file.text) else {
+        return Vec::new();
+    };
+    let ctx = Ctx {
+        file,
+        facts: &facts,
+    };
+    let mut out = Vec::new();
+    for (_, rule) in RULES {
+        out.extend(rule(&ctx));
+    }
+    out
+}
+
+impl Ctx<'_, '_> {
+    /// A finding at node `node`, with its excerpt and install-time flag.
+    #[must_use]
+    pub fn finding(
+        &self,
+        node: u32,
+        code: &'static str,
+        name: &str,
+        severity: Severity,
+        confidence: Confidence,
+        message: impl Into<String>,
+    ) -> Finding {
+        let (line, col) = self.facts.line_col(node);
+        Finding::new(RuleCode::new(code), name, severity, confidence, message)
+            .at(self.file.path, line, col)
+            .excerpt(self.facts.text(node))
+            .install_time(self.file.role.runs_unasked())
+    }
+
+    /// Calls whose resolved name satisfies `pred`.
+    pub fn calls_where<'s>(
+        &'s self,
+        pred: impl Fn(&str) -> bool + 's,
+    ) -> impl Iterator<Item = &'s Call<'s>> + 's {
+        self.facts
+            .calls
+            .iter()
+            .filter(move |c| c.path.as_deref().is_some_and(&pred))
+    }
+
+    /// True when the file's role makes code run without being called
+    /// (install scripts, the package's `main`).
+    #[must_use]
+    pub fn unasked(&self) -> bool {
+        self.file.role.runs_unasked()
+    }
+
+    /// `where`: line numbers of up to three nodes, for evidence.
+    #[must_use]
+    pub fn lines_of(&self, nodes: &[u32]) -> String {
+        nodes
+            .iter()
+            .take(3)
+            .map(|&n| self.facts.line_col(n).0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Network sinks of a file: calls whose arguments leave the machine, and
+/// the argument nodes that do. `X.write(d)`/`X.end(d)`/`X.send(d)` count
+/// when `X` came from a network call.
+#[must_use]
+pub fn network_sinks<'s>(f: &'s Facts<'_>) -> Vec<(&'s Call<'s>, u32)> {
+    let mut out = Vec::new();
+    for c in &f.calls {
+        let p = c.path.as_deref().unwrap_or("");
+        let is_sink = api::is_network(p)
+            || api::is_dns(p)
+            || (matches!(
+                c.method,
+                Some("write" | "end" | "send" | "connect" | "post" | "put")
+            ) && c.receiver != facts::NONE
+                && f.label(c.receiver) & facts::label::NET != 0);
+        if is_sink {
+            out.push((c, f.arg_labels(c)));
+        }
+    }
+    out
 }

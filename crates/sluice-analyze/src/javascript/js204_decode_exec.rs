@@ -1,0 +1,98 @@
+//! JS204 `decode-execute`: decoded data run as code.
+//!
+//! **What it detects.** The result of `atob`, `Buffer.from(x, 'base64' |
+//! 'hex')`, `String.fromCharCode`, `unescape`, `decodeURIComponent`,
+//! `zlib` inflation or a decipher reaching `eval`, `Function`,
+//! `vm.runIn*Context`, `vm.Script`, `Module._compile`, a shell
+//! `child_process.exec`, or `require`/`exec` of a file that decoded data
+//! was just written to.
+//!
+//! **Why it matters.** Hiding the payload from reviewers and scanners is
+//! the point: GuardDog's `npm-exec-base64` and the 2018 `event-stream`
+//! (`flatmap-stream`) payload decoded and evaluated an encrypted blob.
+//! CWE-506, MITRE T1027 + T1059.007.
+//!
+//! **Example.**
+//! ```js
+//! eval(Buffer.from('Y29uc29sZS5sb2coMSk=', 'base64').toString());
+//! ```
+//!
+//! **False positives.** Rare: bundlers `eval` source with source maps but
+//! never decode it first. `new Function` over `decodeURIComponent` output
+//! in templating code would match; none seen in the top npm packages.
+
+use sluice_model::{Confidence, Finding, Severity};
+
+use super::facts::label;
+use super::{Ctx, api};
+
+pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
+    let f = ctx.facts;
+    let sev = if ctx.unasked() {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let mut out = Vec::new();
+    for c in &f.calls {
+        let path = c.path.as_deref().unwrap_or("");
+        let runs = api::is_eval(c)
+            || api::is_shell_exec(path)
+            || (path == "require" && c.args.first().is_some_and(|&a| f.string_value(a).is_none()));
+        if runs && f.arg_labels(c) & label::DECODED != 0 && f.arg_labels(c) & label::NET == 0 {
+            out.push(
+                ctx.finding(
+                    c.node,
+                    "JS204",
+                    "decode-execute",
+                    sev,
+                    Confidence::High,
+                    "decoded data is executed as code",
+                )
+                .evidence(format!(
+                    "executes with: {}",
+                    if path.is_empty() {
+                        c.method.unwrap_or("?")
+                    } else {
+                        path
+                    }
+                )),
+            );
+        }
+    }
+    // Decoded data written to a file that is then required or run.
+    for w in f
+        .calls
+        .iter()
+        .filter(|c| c.path.as_deref().is_some_and(api::is_fs_write))
+    {
+        let (Some(&target), Some(&data)) = (w.args.first(), w.args.get(1)) else {
+            continue;
+        };
+        if f.label(data) & label::DECODED == 0 {
+            continue;
+        }
+        let t = f.text(target);
+        if let Some(run) = f.calls.iter().find(|c| {
+            let p = c.path.as_deref().unwrap_or("");
+            (p == "require" || api::is_process(p))
+                && c.args.first().is_some_and(|&a| {
+                    f.text(a) == t || f.text(a).contains(t) && f.string_value(a).is_none()
+                })
+        }) {
+            out.push(
+                ctx.finding(
+                    run.node,
+                    "JS204",
+                    "decode-execute",
+                    sev,
+                    Confidence::High,
+                    "decoded data is written to a file that is then loaded or run",
+                )
+                .evidence(format!("written at line {}", f.line_col(w.node).0)),
+            );
+        }
+    }
+    out.truncate(5);
+    out
+}
