@@ -149,20 +149,6 @@ fn parse_time(v: Option<&serde_json::Value>) -> Option<i64> {
     }
 }
 
-fn find(p: &mut [usize], mut x: usize) -> usize {
-    while let Some(&px) = p.get(x) {
-        if px == x {
-            break;
-        }
-        let gp = p.get(px).copied().unwrap_or(px);
-        if let Some(slot) = p.get_mut(x) {
-            *slot = gp;
-        }
-        x = gp;
-    }
-    x
-}
-
 /// Placeholder values that must not link unrelated uploads.
 fn meaningful(v: &str) -> bool {
     let v = v.trim().to_ascii_lowercase();
@@ -173,8 +159,14 @@ fn meaningful(v: &str) -> bool {
         ))
 }
 
-/// Cluster events by shared author, e-mail or indicator (transitively), and
-/// describe every cluster of at least `min_size` uploads, best first.
+/// Group events by shared author, e-mail or indicator, and describe every
+/// group of at least `min_size` uploads, best first.
+///
+/// Each attribute value defines a group (all uploads carrying it). Groups
+/// are merged when they overlap by at least half of the smaller one, so an
+/// author's uploads and the same uploads' C2 become one campaign, while a
+/// value shared by a few unrelated uploads (a common CDN host) does not
+/// chain everyone together as a transitive union would.
 #[must_use]
 pub fn cluster(
     engine: &Engine,
@@ -182,9 +174,7 @@ pub fn cluster(
     default_eco: Ecosystem,
     min_size: usize,
 ) -> Vec<Cluster> {
-    let n = events.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    let mut first_with: HashMap<String, usize> = HashMap::new();
+    let min_size = min_size.max(2);
     let keys_of = |e: &UploadEvent| -> Vec<String> {
         let mut k = Vec::new();
         if let Some(a) = e.author.as_deref().filter(|a| meaningful(a)) {
@@ -196,34 +186,38 @@ pub fn cluster(
         for i in e.indicators.iter().filter(|a| meaningful(a)) {
             k.push(format!("indicator:{}", i.trim().to_ascii_lowercase()));
         }
+        k.sort();
+        k.dedup();
         k
     };
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
         for k in keys_of(e) {
-            match first_with.get(&k) {
-                Some(&j) => {
-                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    if a != b {
-                        if let Some(slot) = parent.get_mut(a) {
-                            *slot = b;
-                        }
-                    }
-                }
-                None => {
-                    first_with.insert(k, i);
-                }
-            }
+            by_key.entry(k).or_default().push(i);
         }
     }
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        let r = find(&mut parent, i);
-        groups.entry(r).or_default().push(i);
-    }
-    let mut out: Vec<Cluster> = groups
+    let mut groups: Vec<Vec<usize>> = by_key
         .into_values()
-        .filter(|g| g.len() >= min_size.max(2))
-        .map(|g| describe(engine, events, &g, default_eco, &keys_of))
+        .filter(|g| g.len() >= min_size)
+        .collect();
+    groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    let mut merged: Vec<std::collections::BTreeSet<usize>> = Vec::new();
+    for g in groups {
+        let target = merged.iter_mut().find(|m| {
+            let common = g.iter().filter(|i| m.contains(i)).count();
+            common * 2 >= g.len().min(m.len())
+        });
+        match target {
+            Some(m) => m.extend(g),
+            None => merged.push(g.into_iter().collect()),
+        }
+    }
+    let mut out: Vec<Cluster> = merged
+        .into_iter()
+        .map(|m| {
+            let members: Vec<usize> = m.into_iter().collect();
+            describe(engine, events, &members, default_eco, &keys_of)
+        })
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.size.cmp(&a.size)));
     out
