@@ -1,6 +1,6 @@
 //! Test harness: a fake upstream (PyPI simple JSON/HTML + npm registry) on
 //! 127.0.0.1, built from packages made in memory, and a gate in front of it.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::field_reassign_with_default)]
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -267,11 +267,11 @@ async fn upstream_handler(State(up): State<Arc<Upstream>>, req: Request) -> Resp
     StatusCode::NOT_FOUND.into_response()
 }
 
-fn serve_bytes(up: &Upstream, bytes: &mut Vec<u8>) -> Response {
-    if up.tamper.load(Ordering::SeqCst) {
-        if let Some(b) = bytes.last_mut() {
-            *b ^= 0xff;
-        }
+fn serve_bytes(up: &Upstream, bytes: &mut [u8]) -> Response {
+    if up.tamper.load(Ordering::SeqCst)
+        && let Some(b) = bytes.last_mut()
+    {
+        *b ^= 0xff;
     }
     if up.truncate.load(Ordering::SeqCst) {
         // Promise the full length, send half: the client sees a short body.
@@ -287,7 +287,7 @@ fn serve_bytes(up: &Upstream, bytes: &mut Vec<u8>) -> Response {
     }
     (
         [(header::CONTENT_TYPE, "application/octet-stream")],
-        bytes.clone(),
+        bytes.to_vec(),
     )
         .into_response()
 }
