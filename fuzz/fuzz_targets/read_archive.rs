@@ -31,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(!f.path.starts_with('/'), "{}", f.path);
         assert!(!f.path.contains('\\'), "{}", f.path);
         assert!(
-            f.path.split('/').all(|p| !p.is_empty() && p != "." && p != ".."),
+            f.path
+                .split('/')
+                .all(|p| !p.is_empty() && p != "." && p != ".."),
             "{}",
             f.path
         );

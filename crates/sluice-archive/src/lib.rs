@@ -33,6 +33,7 @@
 mod budget;
 mod collect;
 mod folder;
+mod gz;
 mod names;
 mod tar;
 mod zip;
@@ -390,9 +391,7 @@ pub fn read_bytes(filename: &str, bytes: &[u8], limits: &Limits) -> Result<FileT
     let budget = Budget::new(len, limits);
     let mut c = Collector::new(filename, limits);
     match container {
-        Container::TarGz => {
-            tar::read_tar(flate2::read::MultiGzDecoder::new(bytes), &mut c, &budget)?
-        }
+        Container::TarGz => tar::read_tar(gz::Members::new(bytes), &mut c, &budget)?,
         Container::TarBz2 => {
             tar::read_tar(bzip2::read::MultiBzDecoder::new(bytes), &mut c, &budget)?
         }

@@ -761,3 +761,13 @@ fn anomaly_kind_names() {
     assert_eq!(AnomalyKind::PathTraversal.as_str(), "path-traversal");
     assert_eq!(AnomalyKind::HeaderMismatch.as_str(), "header-mismatch");
 }
+
+#[test]
+fn zero_padding_after_gzip_is_accepted_garbage_is_not() {
+    let mut bytes = gz(&built_tar(&[("pkg/a.py", b"a")]));
+    bytes.extend([0u8; 512]);
+    assert_eq!(paths(&ok("x.tar.gz", &bytes)), ["pkg/a.py"]);
+    bytes.extend(b"not gzip");
+    let err = err_of(read_bytes("x.tar.gz", &bytes, &Limits::default()));
+    assert!(matches!(err, ArchiveError::Corrupt { .. }), "{err}");
+}
