@@ -47,6 +47,17 @@ use crate::budget::Budget;
 use crate::collect::Collector;
 
 /// Resource limits applied while reading an artifact.
+///
+/// Defaults, and why:
+///
+/// | limit | default | why |
+/// |---|---|---|
+/// | `max_archive_bytes` | 512 MiB | the artifact is held in memory; PyPI's default upload cap is 100 MB (a few giant ML wheels have raised caps and exceed it: callers decide what a limit error means) |
+/// | `max_total_bytes` | 1 GiB | bounds memory for kept file bytes; the decompressed stream (tar headers, skipped tails of truncated files) may run to twice this |
+/// | `max_file_bytes` | 64 MiB | no rule needs more of one file; bigger files are kept truncated with a `TruncatedFile` anomaly |
+/// | `max_entries` | 100,000 | the largest honest packages have tens of thousands of files |
+/// | `max_ratio` | 200 | source and minified JS/JSON compress 4–50×; bombs 1000×+. Checked only past 1 MiB unpacked, as tiny archives of tar headers or repeated text compress beyond any ratio harmlessly |
+/// | `max_depth` | 64 | deeper paths appear only in tricks; over-deep entries are left out (`TooDeep`) |
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Largest artifact file accepted, in bytes (compressed).
@@ -58,7 +69,8 @@ pub struct Limits {
     /// Most entries (of any type) read before giving up.
     pub max_entries: u64,
     /// Largest ratio of unpacked to packed bytes before the archive is
-    /// treated as a bomb.
+    /// treated as a bomb (counted over the whole artifact, as bytes are
+    /// decompressed; not checked below 1 MiB unpacked).
     pub max_ratio: u64,
     /// Deepest path (number of components) accepted.
     pub max_depth: usize,

@@ -100,6 +100,17 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// A zip of regular files (stored, not compressed).
+pub fn zip_of_stored(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in files {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
 /// Replace every occurrence of `from` by `to` (same length): zip names are
 /// written in both the local and the central headers and are not covered
 /// by the CRC, so this is how evil names are planted.
