@@ -742,7 +742,9 @@ impl IocSet {
                     .trim_start_matches("*.")
                     .trim_start_matches('.')
                     .trim_end_matches('.');
-                if !valid_hostname(d) || d == "localhost" {
+                let tld = d.rsplit('.').next().unwrap_or("");
+                // `index.js` is a file name, not a domain.
+                if !valid_hostname(d) || d == "localhost" || !is_mail_tld(tld) {
                     return Err(format!(
                         "line {n}: `{line}` is not an IP address, CIDR range, domain, URL, e-mail address or sha256 digest"
                     ));

@@ -331,7 +331,13 @@ impl<'a> Facts<'a> {
                 "formal_parameters" => {
                     let kids: Vec<u32> = self.children(i).collect();
                     for c in kids {
-                        self.declare_pattern(c, NONE, &mut index, &mut flows, &mut Vec::new());
+                        // A default value flows into its parameter.
+                        let (pat, value) = if self.kind(c) == "assignment_pattern" {
+                            (self.field(c, "left"), self.field(c, "right"))
+                        } else {
+                            (c, NONE)
+                        };
+                        self.declare_pattern(pat, value, &mut index, &mut flows, &mut Vec::new());
                     }
                 }
                 "arrow_function" => {

@@ -18,9 +18,10 @@
 //!
 //! **False positives.** npm configuration readers (`registry-auth-token`,
 //! `@npmcli/config`) read `.npmrc`; release tools send `GITHUB_TOKEN` to
-//! GitHub. A read that is not sent is Low in library code (Medium where it
-//! runs unasked); a secret variable sent out is Low unless it runs unasked
-//! or goes out through DNS.
+//! GitHub, API clients send `…_TOKEN` variables in headers. A read that is
+//! not sent is Low in library code (Medium where it runs unasked); a secret
+//! variable sent out is Low unless an install script sends it (Medium) or
+//! it goes out through DNS (High).
 
 use sluice_model::{Confidence, Finding, Severity};
 
@@ -80,7 +81,9 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         let dns = sink.path.as_deref().is_some_and(api::is_dns);
         let (sev, conf) = if dns {
             (Severity::High, Confidence::High)
-        } else if ctx.unasked() {
+        } else if ctx.file.role == crate::FileRole::Install {
+            // API clients send tokens from the environment in headers; only
+            // an install script doing so is unusual.
             (Severity::Medium, Confidence::Low)
         } else {
             (Severity::Low, Confidence::Low)
