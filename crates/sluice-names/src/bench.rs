@@ -83,10 +83,10 @@ pub fn sample_names(data: &PopularData, n: usize, seed: u64) -> Vec<PackageName>
                     .collect();
             }
         }
-        if let Ok(name) = std::str::from_utf8(&s) {
-            if let Ok(p) = PackageName::parse(eco, name) {
-                out.push(p);
-            }
+        if let Ok(name) = std::str::from_utf8(&s)
+            && let Ok(p) = PackageName::parse(eco, name)
+        {
+            out.push(p);
         }
     }
     out

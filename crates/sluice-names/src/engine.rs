@@ -169,6 +169,10 @@ impl NameVerdict {
 pub const SUSPICIOUS_AT: f32 = 0.45;
 /// Score from which a match makes a name a squat.
 pub const SQUAT_AT: f32 = 0.7;
+/// Score factor when every word the candidate changed is a common word of
+/// package names (a different project, not a slip of the finger).
+const VOCAB_FACTOR: f32 = 0.55;
+
 /// Matches below this score are not reported at all.
 const REPORT_AT: f32 = 0.2;
 
@@ -501,7 +505,7 @@ impl Engine {
                     w.len() >= 3 && self.vocab.contains(w)
                 })
             {
-                s *= 0.7;
+                s *= VOCAB_FACTOR;
                 note = Some("every changed word is a common package-name word");
             }
         }
@@ -855,13 +859,14 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
     // py <-> python glued to a word (`pythonjwt` vs `pyjwt`, `py-mysql` vs
     // `python-mysql`).
     for (from, to) in [("python", "py"), ("py", "python")] {
-        if let Some(rest) = cand.flat.strip_prefix(from) {
-            if rest.len() >= 3 && !(from == "py" && rest.starts_with("thon")) {
-                let alt = format!("{to}{rest}");
-                if let Some(ids) = c.by_flat.get(&alt) {
-                    for &id in ids {
-                        out.push((id, MatchClass::PyPythonSwap, "`py` and `python` swapped"));
-                    }
+        if let Some(rest) = cand.flat.strip_prefix(from)
+            && rest.len() >= 3
+            && !(from == "py" && rest.starts_with("thon"))
+        {
+            let alt = format!("{to}{rest}");
+            if let Some(ids) = c.by_flat.get(&alt) {
+                for &id in ids {
+                    out.push((id, MatchClass::PyPythonSwap, "`py` and `python` swapped"));
                 }
             }
         }
@@ -869,12 +874,12 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
     // 5. Version digits added, removed or changed at the end (`react2`,
     //    `urllib`, `urllib33`, `react-v2`).
     let stem = norm::digit_stem(&cand.flat);
-    if stem.len() >= 3 {
-        if let Some(ids) = c.by_stem.get(stem) {
-            for &id in ids {
-                if c.get(id).is_some_and(|t| t.flat != cand.flat) {
-                    out.push((id, MatchClass::VersionDigits, "version digits differ"));
-                }
+    if stem.len() >= 3
+        && let Some(ids) = c.by_stem.get(stem)
+    {
+        for &id in ids {
+            if c.get(id).is_some_and(|t| t.flat != cand.flat) {
+                out.push((id, MatchClass::VersionDigits, "version digits differ"));
             }
         }
     }
@@ -935,18 +940,18 @@ fn collect(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str
     }
     // npm: `@evil/popular-name` re-publishes a popular unscoped name in a
     // scope nobody popular owns.
-    if cand.scope.is_some() {
-        if let Some(ids) = c.by_flat.get(&norm::flat(&cand.unscoped)) {
-            for &id in ids {
-                if c.get(id)
-                    .is_some_and(|t| t.scope.is_none() && t.flat.len() >= 5)
-                {
-                    out.push((
-                        id,
-                        MatchClass::ScopeConfusion,
-                        "popular name re-published in another scope",
-                    ));
-                }
+    if cand.scope.is_some()
+        && let Some(ids) = c.by_flat.get(&norm::flat(&cand.unscoped))
+    {
+        for &id in ids {
+            if c.get(id)
+                .is_some_and(|t| t.scope.is_none() && t.flat.len() >= 5)
+            {
+                out.push((
+                    id,
+                    MatchClass::ScopeConfusion,
+                    "popular name re-published in another scope",
+                ));
             }
         }
     }

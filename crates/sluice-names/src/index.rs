@@ -106,7 +106,7 @@ impl PopularData {
         }
         match eco {
             Ecosystem::PyPI => rows.sort_by_key(|r| r.1),
-            Ecosystem::Npm => rows.sort_by(|a, b| b.1.cmp(&a.1)),
+            Ecosystem::Npm => rows.sort_by_key(|b| std::cmp::Reverse(b.1)),
         }
         let out = rows
             .into_iter()

@@ -213,26 +213,9 @@ pub(crate) fn keyboard_neighbours(a: u8, b: u8) -> bool {
 /// Single-character ASCII look-alikes (`1/l/i`, `0/o`, and the OSSGadget
 /// table's shape pairs).
 pub(crate) fn homoglyphs(a: u8, b: u8) -> bool {
-    const PAIRS: &[(u8, u8)] = &[
-        (b'1', b'l'),
-        (b'1', b'i'),
-        (b'l', b'i'),
-        (b'i', b'j'),
-        (b'l', b'j'),
-        (b'0', b'o'),
-        (b'5', b's'),
-        (b'3', b'e'),
-        (b'4', b'a'),
-        (b'8', b'b'),
-        (b'9', b'g'),
-        (b'6', b'b'),
-        (b'7', b't'),
-        (b'2', b'z'),
-        (b'u', b'v'),
-        (b'c', b'e'),
-        (b'q', b'g'),
-        (b'n', b'h'),
-    ];
+    // Only the pairs that really look alike in common fonts; weaker shape
+    // pairs (c/e, u/v, 5/s, ...) count as ordinary substitutions.
+    const PAIRS: &[(u8, u8)] = &[(b'1', b'l'), (b'1', b'i'), (b'l', b'i'), (b'0', b'o')];
     PAIRS
         .iter()
         .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
