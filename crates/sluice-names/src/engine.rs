@@ -495,7 +495,6 @@ impl Engine {
                 | MatchClass::KeyboardSubstitution
                 | MatchClass::Substitution
                 | MatchClass::EditDistance2
-                | MatchClass::VersionDigits
         ) {
             let changed: Vec<&String> =
                 cand.words.iter().filter(|w| !t.words.contains(w)).collect();
