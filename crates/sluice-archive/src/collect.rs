@@ -103,15 +103,23 @@ impl<'a> Collector<'a> {
         };
         let old_len = match self.index.get(&path) {
             Some(&i) => {
-                let old = self.files.get(i).map_or(0, |f| f.data.len() as u64);
+                let (old, same) = self
+                    .files
+                    .get(i)
+                    .map_or((0, false), |f| (f.data.len() as u64, f.data == entry.data));
                 self.anomaly(
                     AnomalyKind::DuplicateEntry,
                     raw_name,
                     format!(
-                        "`{}` appears more than once; the later copy is kept, as pip, \
+                        "`{}` appears more than once ({}); the later copy is kept, as pip, \
                          tarfile, zipfile and npm extract in order and the last write wins \
                          (earlier copy: {old} bytes, later: {len} bytes)",
-                        display(path.as_bytes())
+                        display(path.as_bytes()),
+                        if same {
+                            "copies identical"
+                        } else {
+                            "copies DIFFER"
+                        }
                     ),
                 );
                 if let Some(slot) = self.files.get_mut(i) {

@@ -390,6 +390,12 @@ fn tar_duplicates_keep_the_copy_installers_keep() {
     assert_eq!(t.get("pkg/setup.py").unwrap().data, b"malicious");
     assert_eq!(kinds(&t), [AnomalyKind::DuplicateEntry]);
     assert!(t.anomalies[0].detail.contains("last"));
+    assert!(t.anomalies[0].detail.contains("copies DIFFER"));
+    // Honest sdists sometimes repeat a file verbatim (seen: LICENSE.txt).
+    let tar = raw_tar(&[file(b"pkg/LICENSE", b"MIT"), file(b"pkg/LICENSE", b"MIT")]);
+    let t = ok("x.tar.gz", &gz(&tar));
+    assert_eq!(kinds(&t), [AnomalyKind::DuplicateEntry]);
+    assert!(t.anomalies[0].detail.contains("copies identical"));
 }
 
 #[test]
