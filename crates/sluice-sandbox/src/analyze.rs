@@ -313,7 +313,10 @@ struct Why {
 }
 
 /// Map host pids of one trace to the app spawn that explains them.
-fn explain(trace: &Trace, app: &[AppEvent]) -> (HashMap<u32, Why>, Vec<(u32, f64, Vec<String>)>) {
+/// An exec no runtime record explains: host pid, time, argv.
+type Unexplained = (u32, f64, Vec<String>);
+
+fn explain(trace: &Trace, app: &[AppEvent]) -> (HashMap<u32, Why>, Vec<Unexplained>) {
     let spawns: Vec<(&AppEvent, String)> = app
         .iter()
         .filter(|e| is_spawn(&e.api))
@@ -402,12 +405,10 @@ fn explain(trace: &Trace, app: &[AppEvent]) -> (HashMap<u32, Why>, Vec<(u32, f64
 /// first real file on the stack) and say so.
 fn event_location(e: &AppEvent, culprit: &str, what: &mut String) -> (Option<String>, Option<u32>) {
     let (file, line, exec) = locate(culprit);
-    if exec {
-        if let Some(real) = e.chain.iter().find(|c| !c.starts_with('<')) {
-            let (f, l, _) = locate(real);
-            what.push_str(&format!(" (in exec'd code, its line {line})"));
-            return (Some(f), (l > 0).then_some(l));
-        }
+    if exec && let Some(real) = e.chain.iter().find(|c| !c.starts_with('<')) {
+        let (f, l, _) = locate(real);
+        what.push_str(&format!(" (in exec'd code, its line {line})"));
+        return (Some(f), (l > 0).then_some(l));
     }
     (Some(file), (line > 0).then_some(line))
 }
@@ -1030,10 +1031,8 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                             },
                             Confidence::High,
                             s,
-                            format!(
-                                "runs code assembled at run time (decoded source in excerpt){}",
-                                if s.file.is_some() { "" } else { "" }
-                            ),
+                            "runs code assembled at run time (decoded source in excerpt)"
+                                .to_owned(),
                         )
                         .excerpt(s.detail.as_deref().unwrap_or(&s.what))
                         .evidence(format!(

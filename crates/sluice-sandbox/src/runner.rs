@@ -434,14 +434,18 @@ fn supervise(
     let mut venv_site = String::new();
     if let Some(py) = &python {
         needed.push(py.base_prefix.clone());
+        if !py.purelib.starts_with(&py.base_prefix) {
+            // tooling (pip, setuptools, wheel) is linked in from here
+            needed.push(py.purelib.clone());
+        }
         let exe_dir = py.exe.parent().map(Path::to_path_buf).unwrap_or_default();
         if !exe_dir.starts_with(&py.base_prefix) {
             needed.push(exe_dir.clone());
         }
         let short = py
             .version
-            .rsplitn(2, '.')
-            .nth(1)
+            .rsplit_once('.')
+            .map(|(a, _)| a)
             .unwrap_or(&py.version)
             .to_owned();
         let venv = host_home.join(".venv");
@@ -939,8 +943,8 @@ fn run_phase(
         });
     }
     if let Ok(st) = nix::sys::statvfs::statvfs(box_dir) {
-        let total_b = st.blocks() as u64 * st.fragment_size() as u64;
-        let avail = st.blocks_available() as u64 * st.fragment_size() as u64;
+        let total_b = st.blocks() * st.fragment_size();
+        let avail = st.blocks_available() * st.fragment_size();
         if total_b > 0 && avail < total_b / 50 {
             hits.push(LimitHit {
                 phase,

@@ -174,10 +174,11 @@ fn push(shared: &Mutex<Shared>, limits: SinkLimits, mut rec: NetRecord) {
     rec.raw.truncate(room);
     g.total_bytes += rec.raw.len();
     rec.payload = String::from_utf8_lossy(&rec.raw[..rec.raw.len().min(4096)]).into_owned();
-    if rec.name.is_none() && rec.proto != "dns" {
-        if let Some(ip) = rec.dst.as_deref().and_then(|d| d.parse::<Ipv4Addr>().ok()) {
-            rec.name = g.names.get(&ip).cloned();
-        }
+    if rec.name.is_none()
+        && rec.proto != "dns"
+        && let Some(ip) = rec.dst.as_deref().and_then(|d| d.parse::<Ipv4Addr>().ok())
+    {
+        rec.name = g.names.get(&ip).cloned();
     }
     g.records.push(rec);
 }
@@ -483,12 +484,10 @@ fn handle_tcp(mut s: TcpStream, shared: &Mutex<Shared>, limits: SinkLimits) {
                         break;
                     }
                 }
-                if let Some(done) = http_complete(&data) {
-                    if done {
-                        answer_http(&mut s, &data, &mut rec);
-                        answered = true;
-                        break;
-                    }
+                if http_complete(&data) == Some(true) {
+                    answer_http(&mut s, &data, &mut rec);
+                    answered = true;
+                    break;
                 }
             }
             Err(e)
