@@ -84,6 +84,41 @@ pub fn wheel(project: &str, version: &str) -> PyDist {
     }
 }
 
+/// An npm tarball with a package.json (with `scripts`) and chosen files.
+pub fn tarball_with(
+    name: &str,
+    version: &str,
+    scripts: serde_json::Value,
+    files: &[(&str, &str)],
+) -> NpmDist {
+    let pj = json!({"name": name, "version": version, "main": "index.js", "scripts": scripts})
+        .to_string();
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut t = tar::Builder::new(gz);
+    let mut all = vec![("package/package.json".to_owned(), pj)];
+    all.extend(
+        files
+            .iter()
+            .map(|(p, c)| (format!("package/{p}"), (*c).to_owned())),
+    );
+    for (p, c) in &all {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(c.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, p, c.as_bytes()).unwrap();
+    }
+    let bytes = t.into_inner().unwrap().finish().unwrap();
+    let unscoped = name.rsplit('/').next().unwrap();
+    NpmDist {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        filename: format!("{unscoped}-{version}.tgz"),
+        bytes,
+        deps: BTreeMap::new(),
+    }
+}
+
 pub fn tarball(name: &str, version: &str, deps: &[(&str, &str)]) -> NpmDist {
     let deps: BTreeMap<String, String> = deps
         .iter()
@@ -337,6 +372,20 @@ pub fn default_upstream() -> Upstream {
 /// Start the fake upstream and a gate in front of it. The scanner calls
 /// anything named `evil*-1.0*` malicious and `sus*` suspicious.
 pub async fn start(up: Upstream, tweak: impl FnOnce(&mut Config)) -> Harness {
+    let scanner = StaticScanner(vec![
+        ("evilpkg-1.0".into(), VerdictLevel::Malicious),
+        ("evilnpm-1.0".into(), VerdictLevel::Malicious),
+        ("sus".into(), VerdictLevel::Suspicious),
+    ]);
+    start_with(up, tweak, Some(Arc::new(scanner))).await
+}
+
+/// Like [`start`], with a chosen scanner (`None` = the real analyzer).
+pub async fn start_with(
+    up: Upstream,
+    tweak: impl FnOnce(&mut Config),
+    scanner: Option<Arc<dyn sluice_registry::Scanner>>,
+) -> Harness {
     let upstream = Arc::new(up);
     let ul = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream_addr = ul.local_addr().unwrap();
@@ -368,12 +417,7 @@ pub async fn start(up: Upstream, tweak: impl FnOnce(&mut Config)) -> Harness {
         token: "admin-secret".into(),
     }];
     tweak(&mut cfg);
-    let scanner = StaticScanner(vec![
-        ("evilpkg-1.0".into(), VerdictLevel::Malicious),
-        ("evilnpm-1.0".into(), VerdictLevel::Malicious),
-        ("sus".into(), VerdictLevel::Suspicious),
-    ]);
-    let gate = AppState::new(cfg, Some(Arc::new(scanner))).unwrap();
+    let gate = AppState::new(cfg, scanner).unwrap();
     let gl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = gl.local_addr().unwrap();
     let app = sluice_registry::router(Arc::clone(&gate));
