@@ -126,6 +126,34 @@ fn r_curl_pipe_sh_lifecycle() {
 }
 
 #[test]
+fn r_dependency_confusion_template() {
+    assert_malicious(
+        "depconf-template",
+        "JS201",
+        "package/index.js",
+        43,
+        Severity::Critical,
+    );
+}
+
+#[test]
+fn r_discord_token_stealer() {
+    assert_malicious(
+        "discord-stealer",
+        "JS203",
+        "package/index.js",
+        23,
+        Severity::Critical,
+    );
+    let r = scan("discord-stealer");
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "INTEL502"),
+        "{}",
+        summary(&r)
+    );
+}
+
+#[test]
 fn benign_packages_stay_quiet() {
     for name in [
         "cli-tool",

@@ -359,7 +359,7 @@ pub fn secret_marker(s: &str) -> Option<&'static str> {
         ".zsh_history",
         ".kube",
     ];
-    const SUB: [&str; 14] = [
+    const SUB: [&str; 15] = [
         ".ssh/id_",
         "id_rsa",
         "id_ed25519",
@@ -370,6 +370,7 @@ pub fn secret_marker(s: &str) -> Option<&'static str> {
         "local storage/leveldb",
         "login data",
         "/etc/shadow",
+        "/etc/passwd",
         "wallet.dat",
         ".ethereum/keystore",
         "exodus.wallet",

@@ -358,6 +358,34 @@ impl<'a> Facts<'a> {
                     }
                 }
                 "import_statement" => self.declare_import(i, &mut index),
+                "call_expression" => {
+                    // `list.push(x)`, `Object.assign(target, x)`: the
+                    // container now holds `x`.
+                    let callee = self.field(i, "function");
+                    let args = self.field(i, "arguments");
+                    let (target, skip) = if self.text(callee) == "Object.assign" {
+                        (
+                            self.children(args)
+                                .next()
+                                .map_or(NONE, |a| self.root_ident(a)),
+                            1,
+                        )
+                    } else if self.kind(callee) == "member_expression"
+                        && matches!(
+                            self.text(self.field(callee, "property")),
+                            "push" | "unshift" | "add" | "set" | "append" | "concat"
+                        )
+                    {
+                        (self.root_ident(self.field(callee, "object")), 0)
+                    } else {
+                        (NONE, 0)
+                    };
+                    if target != NONE {
+                        for a in self.children(args).skip(skip).take(8).collect::<Vec<_>>() {
+                            implicit.push((target, a));
+                        }
+                    }
+                }
                 "assignment_expression" | "augmented_assignment_expression" => {
                     let left = self.field(i, "left");
                     let right = self.field(i, "right");
@@ -926,9 +954,8 @@ impl<'a> Facts<'a> {
                     if t.len() < 4 {
                         continue;
                     }
-                    let norm = t.replace('\\', "/").to_ascii_lowercase();
+                    let norm = normalize_path(t);
                     let inner = strip_quotes(&norm);
-                    let inner = inner.trim_matches('/');
                     if api::secret_marker(inner).is_some() {
                         own[i] |= label::SECPATH;
                     }
@@ -973,12 +1000,8 @@ impl<'a> Facts<'a> {
         }
         match self.kind(i) {
             "string" | "template_string" | "binary_expression" => {
-                let s = self
-                    .const_string(i, 0)?
-                    .replace('\\', "/")
-                    .to_ascii_lowercase();
-                let s = s.trim_matches('/');
-                f(s)
+                let s = normalize_path(&self.const_string(i, 0)?);
+                f(&s)
             }
             "identifier" => {
                 let d = self.decl_of(i)?;
@@ -1006,8 +1029,8 @@ impl<'a> Facts<'a> {
                                 .unwrap_or_default()
                         })
                         .collect();
-                    let joined = parts.join("/").replace('\\', "/").to_ascii_lowercase();
-                    if let Some(m) = f(joined.trim_matches('/')) {
+                    let joined = normalize_path(&parts.join("/"));
+                    if let Some(m) = f(&joined) {
                         return Some(m);
                     }
                 }
@@ -1049,6 +1072,14 @@ impl<'a> Facts<'a> {
                 }
             }
         }
+        // Reads whose path carries a credential-path label yield secrets,
+        // however the path was built.
+        let mut reads = vec![false; n];
+        for c in &self.calls {
+            if c.path.as_deref().is_some_and(api::is_fs_read) {
+                reads[c.node as usize] = true;
+            }
+        }
         let mut labels = vec![0u32; n];
         for _ in 0..MAX_ROUNDS {
             for i in 0..n {
@@ -1061,6 +1092,9 @@ impl<'a> Facts<'a> {
                     };
             }
             for i in (1..n).rev() {
+                if reads[i] && labels[i] & label::SECPATH != 0 {
+                    labels[i] |= label::SECRET;
+                }
                 if is_boundary(self.nodes[i].kind) {
                     continue;
                 }
@@ -1084,6 +1118,27 @@ impl<'a> Facts<'a> {
         }
         self.labels = labels;
     }
+}
+
+/// Lower-case, `/`-separated, without repeated separators: `C:\\Users\\x`
+/// (as written in source, escapes and all) becomes `c:/users/x`.
+#[must_use]
+pub fn normalize_path(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(8192));
+    let mut last_slash = false;
+    for c in s.chars().take(8192) {
+        let c = if c == '\\' {
+            '/'
+        } else {
+            c.to_ascii_lowercase()
+        };
+        if c == '/' && last_slash {
+            continue;
+        }
+        last_slash = c == '/';
+        out.push(c);
+    }
+    out
 }
 
 /// `_0x1f2a`-style names left by obfuscator.io.

@@ -39,30 +39,38 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         .filter(|c| c.path.as_deref().is_some_and(api::is_fs_read))
         .filter_map(|c| f.args_marker(c, api::secret_marker).map(|m| (c, m)))
         .collect();
-    if let Some((read, marker)) = reads.first() {
-        let f0 = if let Some((sink, _)) = sent {
-            ctx.finding(
-                sink.node,
-                "JS203",
-                "secret-theft",
-                if ctx.unasked() {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
-                Confidence::High,
-                "credential file contents are sent out",
-            )
-            .evidence(format!(
+    let paths = reads.iter().map(|(_, m)| *m).collect::<Vec<_>>().join(", ");
+    if let Some((sink, _)) = sent {
+        let sev = if ctx.unasked() {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let mut fi = ctx.finding(
+            sink.node,
+            "JS203",
+            "secret-theft",
+            sev,
+            Confidence::High,
+            "credential file contents are sent out",
+        );
+        if let Some((read, marker)) = reads.first() {
+            fi = fi.evidence(format!(
                 "reads {marker} at line {}",
                 f.line_col(read.node).0
-            ))
+            ));
+        }
+        if !paths.is_empty() {
+            fi = fi.evidence(format!("credential paths read: {paths}"));
+        }
+        out.push(fi);
+    } else if let Some((read, marker)) = reads.first() {
+        let sev = if ctx.unasked() {
+            Severity::Medium
         } else {
-            let sev = if ctx.unasked() {
-                Severity::Medium
-            } else {
-                Severity::Low
-            };
+            Severity::Low
+        };
+        out.push(
             ctx.finding(
                 read.node,
                 "JS203",
@@ -71,11 +79,8 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
                 Confidence::Medium,
                 format!("reads a credential store ({marker})"),
             )
-        };
-        out.push(f0.evidence(format!(
-            "credential paths read: {}",
-            reads.iter().map(|(_, m)| *m).collect::<Vec<_>>().join(", ")
-        )));
+            .evidence(format!("credential paths read: {paths}")),
+        );
     }
     if let Some((sink, l)) = sinks.iter().find(|(_, l)| l & label::SECENV != 0) {
         let dns = sink.path.as_deref().is_some_and(api::is_dns);

