@@ -53,7 +53,8 @@ pub trait Scanner: Send + Sync + 'static {
     ) -> Result<Judged, String>;
 }
 
-/// The real scanner: bounded archive reading, then static analysis.
+/// The real scanner: bounded archive reading, static analysis, and name
+/// checks (typosquats of popular packages) by `sluice-names`.
 #[derive(Debug, Default)]
 pub struct AnalyzeScanner;
 
@@ -72,7 +73,17 @@ impl Scanner for AnalyzeScanner {
             Ecosystem::PyPI => format!("pypi:{name}=={version}"),
             Ecosystem::Npm => format!("npm:{name}@{version}"),
         };
-        let report = sluice_analyze::analyze(&target, &tree, &sluice_analyze::Options::default());
+        let mut report =
+            sluice_analyze::analyze(&target, &tree, &sluice_analyze::Options::default());
+        // Name intelligence: the name the client asked for (not the one the
+        // package declares) is what a typosquat imitates.
+        if let Ok(pn) = PackageName::parse(eco, name) {
+            let found = sluice_names::Engine::builtin().findings_for(&pn);
+            if !found.is_empty() {
+                report.findings.extend(found);
+                sluice_analyze::rejudge(&mut report);
+            }
+        }
         Ok(Judged {
             level: report.verdict.level,
             score: report.verdict.score,

