@@ -315,7 +315,17 @@ fn ipv4_context_ok(text: &str, s: usize, e: usize) -> bool {
         from += 1;
     }
     let ctx = text[from..s].to_ascii_lowercase();
-    !(ctx.contains("version") || ctx.contains("ver ") || ctx.ends_with('v') || ctx.ends_with("@"))
+    // Specification section numbers look like addresses too
+    // (`// 13.3.3.7 Runtime Semantics`, `step 12.1.1.4`).
+    !([
+        "version", "ver ", "section", "step", "§", "clause", "rfc", "chapter",
+    ]
+    .iter()
+    .any(|w| ctx.contains(w))
+        || ctx.ends_with('v')
+        || ctx.ends_with('@')
+        || ctx.trim_end().ends_with("//")
+        || ctx.trim_end().ends_with('*'))
 }
 
 /// Extract every indicator from one file.
@@ -348,7 +358,10 @@ pub fn extract(file: &SourceFile<'_>) -> Vec<Indicator> {
             if ip.is_none() && !valid_hostname(&host_l) {
                 continue;
             }
-            if ip.is_some_and(|i| i.is_loopback() || i.is_unspecified()) || host_l == "localhost" {
+            if ip.is_some_and(|i| {
+                i.to_canonical().is_loopback() || i.to_canonical().is_unspecified()
+            }) || host_l == "localhost"
+            {
                 continue;
             }
             let (scheme, rest) = u.split_once("://").unwrap_or(("", u));
@@ -405,7 +418,8 @@ pub fn extract(file: &SourceFile<'_>) -> Vec<Indicator> {
             let Ok(ip) = s.parse::<Ipv6Addr>() else {
                 continue;
             };
-            if ip.is_loopback() || ip.is_unspecified() {
+            let canon = ip.to_canonical();
+            if canon.is_loopback() || canon.is_unspecified() {
                 continue;
             }
             push(&mut out, IndicatorKind::Ip, ip.to_string(), m.start());

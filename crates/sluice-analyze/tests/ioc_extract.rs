@@ -27,7 +27,7 @@ fn values(text: &str, kind: IndicatorKind) -> Vec<String> {
 #[test]
 fn ipv4() {
     let t = "post('175.24.100.2', 8000); const a = '10.0.0.1'; x = \"192.0.2.5\";\n\
-             version: '1.2.3.4'; v1.2.3.4; oid = '1.3.6.1.4.1.311'; bind('0.0.0.0'); '127.0.0.1'; mask='255.255.255.255'";
+             version: '1.2.3.4'; v1.2.3.4; // 13.3.3.7 Runtime Semantics\n in section 24.5.1.1; step 12.1.1.4: oid = '1.3.6.1.4.1.311'; bind('0.0.0.0'); '127.0.0.1'; mask='255.255.255.255'";
     assert_eq!(
         values(t, IndicatorKind::Ip),
         vec!["10.0.0.1", "175.24.100.2", "192.0.2.5"]

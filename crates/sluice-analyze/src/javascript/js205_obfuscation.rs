@@ -14,6 +14,9 @@
 //!
 //! **Example.** `var _0x3f2a=['log','hello'];(function(_0x1b2c,_0x4d5e){…})`
 //!
+//! **Severity.** obfuscator.io output is High with medium confidence: on
+//! its own it holds a package for review (suspicious), never blocks it.
+//!
 //! **False positives.** Minifiers (terser, esbuild) use short names, not
 //! `_0x` names. Long base64 literals are common in benign bundles (inlined
 //! WebAssembly, fonts, images), which is why that half is weak and `data:`
@@ -46,8 +49,8 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
                 first,
                 "JS205",
                 "obfuscated-code",
-                Severity::Medium,
-                Confidence::High,
+                Severity::High,
+                Confidence::Medium,
                 "the file is obfuscated (obfuscator.io style)",
             )
             .evidence(format!(
