@@ -465,10 +465,7 @@ impl Engine {
         }
         let steep = matches!(
             class,
-            MatchClass::WordOrder
-                | MatchClass::VersionDigits
-                | MatchClass::Combosquat
-                | MatchClass::LanguageAffix
+            MatchClass::WordOrder | MatchClass::VersionDigits | MatchClass::Combosquat
         );
         let mut s = base * len_factor(class, t.flat.len()) * pop_factor(t.rank, total, steep);
         // Distance 2 is meaningful only when the name is long: scale by how

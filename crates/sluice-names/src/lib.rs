@@ -30,7 +30,7 @@
 //! - [`Engine::findings_for`] returns findings with stable codes:
 //!   `NAME401` typosquat of a popular name, `NAME402` private-name confusion,
 //!   `NAME403` cross-registry name, `NAME404` combosquat, `NAME405` npm scope
-//!   confusion. Severity follows the score (≥0.85 high, ≥0.7 medium, ≥0.5
+//!   confusion. Severity follows the score (≥0.85 high, ≥0.7 medium, ≥0.45
 //!   low, else info; an exact private name is critical). Evidence lines name
 //!   target, class, score, target rank and downloads.
 //! - [`cross::judge`] weighs provenance facts ([`cross::Provenance`]) for a
@@ -40,29 +40,34 @@
 //!
 //! # How the score is formed
 //!
-//! `score = class prior × length factor × popularity factor × established factor`
+//! `score = class prior × length × popularity × controls`, in 0..=1.
 //!
-//! - class prior: 0.9 for exact-key collisions (separators, look-alikes),
-//!   repetition and transposition; 0.85 omission, keyboard slip, word order,
-//!   py↔python, scope confusion; 0.8 other substitution, insertion, version
-//!   digits, language affix; 0.75 combosquat; 0.7 two edits (further scaled
-//!   by `sqrt(1 − 2/len)`); 0.3 cross-registry name (never flags alone).
-//! - length factor: target names of ≤3 characters 0.4 (0.7 for exact keys),
-//!   4 → 0.8, 5 → 0.9, longer 1.0 — short names have many honest neighbours.
-//! - popularity factor: `1 − 0.25·ln(rank)/ln(corpus size)`: 1.0 for the top
-//!   name, ~0.75 for the last.
-//! - established factor: when the candidate is itself in the popular index
-//!   both names are established projects: ×0.3 (×0.45 if the target is over
-//!   1000× higher ranked). This is the main false-positive control:
-//!   `request`/`requests`, `colorama`/`colorlog`, `jinja`/`jinja2` are all
-//!   popular.
-//! - npm: matches inside one scope, and any candidate in a scope that owns
-//!   popular packages (`@types/…`, `@babel/…`), are dropped — only the scope
-//!   owner can publish there.
+//! - class prior: 0.9 exact look-alike skeleton (`1/l/i`, `0/o`, `rn/m`,
+//!   `vv/w`), separators (PyPI), repetition, transposition; 0.85 omission,
+//!   keyboard slip, word order, py↔python, scope confusion; 0.8 other
+//!   substitution, insertion, version digits, language affix; 0.75
+//!   combosquat; 0.7 two edits (× `sqrt(1 − 2/len)`); 0.4 npm separator
+//!   variants (npm refuses new ones since 2017, so live ones are old);
+//!   0.3 cross-registry name (never flags alone; see [`cross::judge`]).
+//! - length: target ≤3 characters 0.4 (0.7 for exact keys), 4 → 0.7,
+//!   5 → 0.85, 6 → 0.95, longer 1.0 — short names have many honest
+//!   neighbours.
+//! - popularity: `1 − k·ln(rank)/ln(corpus size)`, k = 0.25 (0.6 for word
+//!   order, version digits and combosquats, whose honest look-alikes are
+//!   common among mid-ranked names).
+//! - controls (multiply): candidate itself popular (both established) ×0.3
+//!   (×0.45 if the target ranks over 1000× higher); candidate popular in the
+//!   other registry ×0.5 (typo classes); npm candidate whose punctuation-free
+//!   form equals a popular name's ×0.5 (it predates npm's 2017 rule); every
+//!   changed word is a common word of package names (`path-parser` vs
+//!   `path-parse`) ×0.55; version digit *dropped* (`htmlparser` for
+//!   `htmlparser2`) ×0.6. npm matches inside one scope, and any candidate
+//!   in a scope that owns popular packages (`@types/…`), are dropped: only
+//!   the scope owner publishes there.
 //!
-//! Verdict: best score ≥ 0.7 squat, ≥ 0.5 suspicious, else ok. Private
-//! names score 1.0 (exact) or 0.8–0.9 (confusable, prefix, scope) whatever
-//! the popularity.
+//! Verdict: best score ≥ 0.7 squat, ≥ 0.45 suspicious, else ok. Private
+//! names score 1.0 (exact name or scope) or 0.8–0.9 (confusable, prefix)
+//! whatever the popularity.
 #![warn(missing_docs)]
 
 pub mod bench;
