@@ -219,6 +219,22 @@ impl Engine {
         })
     }
 
+    /// The engine `sluice` commands should use: the user's index written by
+    /// `sluice names update` ([`crate::user_index_path`]) when it exists and
+    /// loads, else [`Engine::builtin`]. Built once and shared.
+    #[must_use]
+    pub fn preferred() -> &'static Engine {
+        static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+        ENGINE
+            .get_or_init(|| {
+                crate::user_index_path()
+                    .filter(|p| p.is_file())
+                    .and_then(|p| Engine::from_index_file(&p).ok())
+            })
+            .as_ref()
+            .unwrap_or_else(|| Engine::builtin())
+    }
+
     /// The shipped popularity data.
     ///
     /// # Errors

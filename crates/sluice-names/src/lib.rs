@@ -23,6 +23,8 @@
 //!
 //! - [`Engine::builtin`] — the index shipped in the binary
 //!   (`data/popular.idx.gz`, ~35k names), built lazily on first use.
+//!   [`Engine::preferred`] uses the user's index from `sluice names update`
+//!   when present (what `sluice scan` should call);
 //!   [`Engine::from_index_file`] loads one written by `sluice names update`;
 //!   [`Engine::with_private`] adds a [`PrivateList`].
 //! - [`Engine::check`] returns [`NameMatch`]es (target, class, score, target

@@ -381,3 +381,55 @@ fn check_many_matches_check() {
         assert_eq!(&e.check(n), m);
     }
 }
+
+#[test]
+fn hostile_but_valid_names_do_not_panic() {
+    let e = Engine::builtin();
+    let mut names = vec![
+        "a".repeat(214),
+        "ab".repeat(107),
+        "a-".repeat(106) + "ab",
+        "1".repeat(30),
+        "x".to_owned(),
+        "0o0o0o0o".to_owned(),
+        "rnrnrnrnrn".to_owned(),
+        "vvvvvvvv".to_owned(),
+        "py".to_owned(),
+        "python".to_owned(),
+        "python-py-js-node".to_owned(),
+        "utils-dev-latest".to_owned(),
+        "a.b_c-d.e_f-g.h".to_owned(),
+    ];
+    names.push("request".repeat(30));
+    for n in &names {
+        for eco in [Ecosystem::PyPI, Ecosystem::Npm] {
+            if let Ok(p) = PackageName::parse(eco, n) {
+                let m = e.check(&p);
+                assert!(m.len() <= 5);
+                assert!(m.iter().all(|x| (0.0..=1.0).contains(&x.score)));
+                let _ = e.findings_for(&p);
+            }
+        }
+    }
+    for n in [
+        "@a/b",
+        "@x/-",
+        "@aaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "@types/x",
+    ] {
+        if let Ok(p) = PackageName::parse(Ecosystem::Npm, n) {
+            let _ = e.check(&p);
+        }
+    }
+    // Invalid names never reach the engine: the model rejects them.
+    for bad in ["", "a b", "ünï", "-a", &"a".repeat(215)] {
+        assert!(PackageName::parse(Ecosystem::PyPI, bad).is_err());
+    }
+}
+
+#[test]
+fn preferred_falls_back_to_builtin() {
+    // No user index in the test environment's data dir: same names as builtin.
+    let p = Engine::preferred();
+    assert!(p.sizes().0 > 10_000 && p.sizes().1 > 10_000);
+}
