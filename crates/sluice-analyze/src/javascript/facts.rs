@@ -772,7 +772,11 @@ impl<'a> Facts<'a> {
                         "require" | "module.require" | "__require" | "__non_webpack_require__"
                     )
                 {
-                    return self.string_value(first).map(|s| normalize_module(&s));
+                    // `require('child_' + 'process')` too, when fully constant.
+                    return self
+                        .const_string(first, depth + 1)
+                        .filter(|s| !s.contains('…'))
+                        .map(|s| normalize_module(&s));
                 }
                 // Interop wrappers from Babel, TypeScript and esbuild.
                 if self.kind(callee) == "identifier" && ctext.starts_with('_') && first != NONE {
@@ -939,6 +943,13 @@ impl<'a> Facts<'a> {
                         )
                         && self.field(parent, "object") == i as u32;
                     let Some(path) = self.resolve_path(i as u32, 0) else {
+                        // `process.env[k]` with a computed key reads any
+                        // variable: as good as the whole environment.
+                        if n.kind == "subscript_expression"
+                            && self.resolve_path(obj, 0).as_deref() == Some("process.env")
+                        {
+                            own[i] |= label::ENV_ALL;
+                        }
                         continue;
                     };
                     if path == "process.env" {

@@ -37,9 +37,21 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
     for c in &f.calls {
         let path = c.path.as_deref().unwrap_or("");
         let runs = api::is_eval(c)
-            || api::is_shell_exec(path)
+            || api::is_process(path)
             || (path == "require" && c.args.first().is_some_and(|&a| f.string_value(a).is_none()));
-        if runs && f.arg_labels(c) & label::DECODED != 0 && f.arg_labels(c) & label::NET == 0 {
+        // For processes only the command counts (a decoded URL passed as an
+        // argument to `open` is not code), except `node -e <decoded>`.
+        let decoded = if api::is_process(path) {
+            let arg = |k: usize| c.args.get(k).map_or(0, |&a| f.label(a));
+            let node = c.args.first().is_some_and(|&a| {
+                let t = f.text(a);
+                t.contains("node") || t.contains("execPath")
+            });
+            arg(0) & label::DECODED != 0 || (node && arg(1) & label::DECODED != 0)
+        } else {
+            f.arg_labels(c) & label::DECODED != 0
+        };
+        if runs && decoded && f.arg_labels(c) & label::NET == 0 {
             out.push(
                 ctx.finding(
                     c.node,
@@ -119,6 +131,6 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
             );
         }
     }
-    out.truncate(5);
+    out.truncate(8);
     out
 }

@@ -302,6 +302,27 @@ impl Pkg<'_> {
                 "runs host reconnaissance commands",
                 &facts.recon,
             );
+            // `node -e "<code>"`: judge the inline code with the JavaScript
+            // rules, as a file run at install time.
+            for code in inline_node_code(cmd) {
+                let file = crate::SourceFile {
+                    path: self.path,
+                    text: &code,
+                    role: if installs {
+                        FileRole::Install
+                    } else {
+                        FileRole::Entry
+                    },
+                };
+                let line = self.line_of(name);
+                for mut f in crate::javascript::check(&file) {
+                    f.evidence
+                        .insert(0, format!("inline code of the `{name}` script"));
+                    f.line = (line > 0).then_some(line);
+                    f.column = None;
+                    m.findings.push(f);
+                }
+            }
         }
     }
 
@@ -512,6 +533,50 @@ fn classify_spec(spec: &str) -> Option<(Severity, &'static str)> {
     None
 }
 
+/// The code of `node -e '…'` / `node --eval "…"` / `node -p …` in a
+/// command line (one layer of shell quoting removed).
+#[must_use]
+pub fn inline_node_code(cmd: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = cmd;
+    while let Some(i) = rest.find("node") {
+        let after = &rest[i + 4..];
+        let after = after.strip_prefix(".exe").unwrap_or(after);
+        rest = after;
+        if !after.starts_with([' ', '\t']) {
+            continue;
+        }
+        let t = after.trim_start();
+        let Some(t) = ["-e ", "--eval ", "-p ", "--print ", "--eval=", "-pe "]
+            .iter()
+            .find_map(|f| t.strip_prefix(f))
+        else {
+            continue;
+        };
+        let t = t.trim_start();
+        let code = match t.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let body = &t[1..];
+                let end = body.rfind(q).unwrap_or(body.len());
+                let c = &body[..end];
+                if q == '"' {
+                    c.replace("\\\"", "\"")
+                } else {
+                    c.to_owned()
+                }
+            }
+            _ => t.split(['&', ';', '|']).next().unwrap_or("").to_owned(),
+        };
+        if !code.trim().is_empty() {
+            out.push(code);
+        }
+        if out.len() >= 4 {
+            break;
+        }
+    }
+    out
+}
+
 /// Files a script command runs with `node` (or a shell), relative paths
 /// as written.
 #[must_use]
@@ -580,6 +645,20 @@ mod tests {
         );
         assert_eq!(script_targets("sh install.sh || true"), vec!["install.sh"]);
         assert_eq!(script_targets("./postinstall.js"), vec!["./postinstall.js"]);
+    }
+
+    #[test]
+    fn inline_code() {
+        assert_eq!(
+            inline_node_code(r#"node -e "require('x').y(\"z\")" && echo"#),
+            vec![r#"require('x').y("z")"#]
+        );
+        assert_eq!(
+            inline_node_code("node -e 'console.log(1)'"),
+            vec!["console.log(1)"]
+        );
+        assert!(inline_node_code("node index.js").is_empty());
+        assert!(inline_node_code("node-gyp rebuild").is_empty());
     }
 
     #[test]
