@@ -23,6 +23,10 @@ fn main() {
         }
         ms.sort_unstable();
         let median = ms.get(ms.len() / 2).copied().unwrap_or(0);
-        println!("{path}: install+import median {:.2} s over {} runs (all: {ms:?} ms), {findings} findings", median as f64 / 1000.0, ms.len());
+        println!(
+            "{path}: install+import median {:.2} s over {} runs (all: {ms:?} ms), {findings} findings",
+            median as f64 / 1000.0,
+            ms.len()
+        );
     }
 }

@@ -368,7 +368,10 @@ fn explain(trace: &Trace, app: &[AppEvent]) -> (HashMap<u32, Why>, Vec<Unexplain
             Some(w)
                 if w.text.contains(&text)
                     || text.split(' ').next().is_some_and(|cmd0| {
-                        w.text.contains(cmd0.rsplit('/').next().unwrap_or(cmd0))
+                        let base = cmd0.rsplit('/').next().unwrap_or(cmd0);
+                        w.text
+                            .split_whitespace()
+                            .any(|t| t == base || t.ends_with(&format!("/{base}")))
                     }) =>
             {
                 why.insert(ev.pid, w);
@@ -696,7 +699,9 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                         .map(|(_, w)| w);
                     let w = why
                         .and_then(|w| trace.ancestry(e.pid).iter().find_map(|p| w.get(p).cloned()));
-                    if let Some(w) = w {
+                    // Only a package spawn (or npm lifecycle script)
+                    // explains a flow; tooling ancestry does not.
+                    if let Some(w) = w.filter(|w| w.culprit.is_some() || w.lifecycle.is_some()) {
                         let (f, l, _) = loc_of(w.culprit.as_deref());
                         file =
                             f.or_else(|| w.lifecycle.as_ref().map(|_| "package.json".to_owned()));
@@ -737,7 +742,41 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
         });
     }
 
-    // 4. Fold duplicates (pip runs setup.py more than once), order by time.
+    // 4. Start-up hooks the install left behind (seen in the file system).
+    let install_end = raw.phases.first().map_or(0.0, |p| p.2);
+    for (name, text) in &raw.startup_hooks {
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("import"))
+            .and_then(|i| u32::try_from(i + 1).ok());
+        steps.push(Step {
+            s: ChainStep {
+                t: install_end,
+                phase: Phase::Install,
+                layer: Layer::System,
+                kind: "write".into(),
+                file: Some(name.clone()),
+                line,
+                what: format!(
+                    "installs site-packages/{name}, which runs at every Python start: `{}`",
+                    short(
+                        text.lines()
+                            .find(|l| l.starts_with("import"))
+                            .unwrap_or(text),
+                        160
+                    )
+                ),
+                canaries: Vec::new(),
+                detail: Some(short(text, 2000)),
+                confirmed: false,
+                unattributed: false,
+                count: 1,
+            },
+            key: String::new(),
+        });
+    }
+
+    // 5. Fold duplicates (pip runs setup.py more than once), order by time.
     steps.sort_by(|a, b| a.s.t.total_cmp(&b.s.t));
     let mut folded: Vec<Step> = Vec::new();
     for s in steps {

@@ -188,6 +188,8 @@ pub(crate) struct Raw {
     pub app: Vec<AppEvent>,
     pub bait: Bait,
     pub home: String,
+    /// Start-up hooks left in site-packages: `(file name, contents)`.
+    pub startup_hooks: Vec<(String, String)>,
 }
 
 struct Ctx {
@@ -584,7 +586,7 @@ fn supervise(
                         py,
                         format!("{res_inside}/driver.py"),
                         "execute".into(),
-                        venv_site,
+                        venv_site.clone(),
                     ],
                 ));
             }
@@ -674,6 +676,32 @@ fn supervise(
             detail: format!("sink stopped recording after {} records", log.records.len()),
         });
     }
+    // Files that make every later Python start run code: a .pth with an
+    // `import` line, sitecustomize/usercustomize. pip writes them, so
+    // neither view blames the package; the file system does.
+    let mut startup_hooks = Vec::new();
+    if !venv_site.is_empty() {
+        let host_site = host_home.join(venv_site.trim_start_matches(&format!("{home}/")));
+        if let Ok(rd) = std::fs::read_dir(&host_site) {
+            for e in rd.flatten().take(10_000) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let hook = name.ends_with(".pth")
+                    || name == "sitecustomize.py"
+                    || name == "usercustomize.py";
+                if !hook || name == "00sluice.pth" || e.file_type().is_ok_and(|t| t.is_symlink()) {
+                    continue;
+                }
+                let text = read_bounded(&e.path(), 64 << 10);
+                let runs_code = !name.ends_with(".pth")
+                    || text
+                        .lines()
+                        .any(|l| l.starts_with("import ") || l.starts_with("import\t"));
+                if runs_code {
+                    startup_hooks.push((name, text));
+                }
+            }
+        }
+    }
     let events_text = read_bounded(&ev_dir.join("events.jsonl"), 32 << 20);
     let app = hooks::parse(&events_text);
     if let Some(keep) = &ctx.opts.keep {
@@ -698,6 +726,7 @@ fn supervise(
         app,
         bait: ctx.bait,
         home: ctx.home,
+        startup_hooks,
     })
 }
 
