@@ -18,7 +18,9 @@
 //!    decode + exec, blob + exec, credential read + send) adds 15 points,
 //!    at most 30 per file. Lone capabilities never correlate with
 //!    themselves.
-//! 4. Preview findings are ignored.
+//! 4. Preview findings are ignored; findings in test/doc/tooling code add
+//!    at most 20 points together, so they never make a package suspicious
+//!    on their own.
 //! 5. **Levels**: score ≥ 60, or any critical finding of high confidence
 //!    outside auxiliary code → malicious; score ≥ 25 → suspicious; else
 //!    clean. The score is capped at 100.
@@ -36,6 +38,8 @@ use sluice_model::{Confidence, Finding, Severity, Verdict, VerdictLevel};
 pub const MALICIOUS_AT: f64 = 60.0;
 /// Score at or above which a package is suspicious.
 pub const SUSPICIOUS_AT: f64 = 25.0;
+/// Most that test, doc and tooling code may add to a score together.
+pub const AUXILIARY_CAP: f64 = 20.0;
 /// Bonus per additional correlated threat rule in one file.
 pub const CORRELATION_BONUS: f64 = 15.0;
 
@@ -109,6 +113,14 @@ pub fn judge(findings: &[Finding]) -> Verdict {
             .push(*w);
     }
     let mut total = 0.0;
+    // Test, doc and tooling code together never reach "suspicious".
+    let aux: f64 = live
+        .iter()
+        .filter(|(i, _)| auxiliary(&findings[*i]))
+        .map(|(_, w)| w)
+        .sum();
+    let aux_excess = (aux - AUXILIARY_CAP).max(0.0);
+    total -= aux_excess;
     let mut per_rule: BTreeMap<&str, f64> = BTreeMap::new();
     for (rule, ws) in &mut by_rule {
         ws.sort_by(|a, b| b.total_cmp(a));
@@ -122,10 +134,13 @@ pub fn judge(findings: &[Finding]) -> Verdict {
     let mut per_file: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (i, _) in &live {
         let f = &findings[*i];
-        if f.severity >= Severity::Medium && !is_capability_only(f.rule.as_str()) && !auxiliary(f)
-            && let Some(file) = f.file.as_deref() {
-                per_file.entry(file).or_default().insert(f.rule.as_str());
-            }
+        if f.severity >= Severity::Medium
+            && !is_capability_only(f.rule.as_str())
+            && !auxiliary(f)
+            && let Some(file) = f.file.as_deref()
+        {
+            per_file.entry(file).or_default().insert(f.rule.as_str());
+        }
     }
     let mut reasons = Vec::new();
     for (file, rules) in &per_file {
@@ -198,6 +213,7 @@ pub fn judge(findings: &[Finding]) -> Verdict {
         drivers.clear();
     }
     let score = total.clamp(0.0, 100.0).round();
+    let _ = aux_excess;
     Verdict {
         level,
         // The value is clamped to 0..=100 just above.

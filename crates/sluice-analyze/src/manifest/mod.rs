@@ -57,7 +57,7 @@ pub fn is_auxiliary(path: &str) -> bool {
             c,
             "test" | "tests" | "testing" | "__tests__" | "spec" | "example" | "examples"
                 | "doc" | "docs" | "benchmark" | "benchmarks" | "bench" | "scripts"
-                | "tools" | "fixtures" | "e2e"
+                | "tools" | "fixtures" | "e2e" | "tasks"
         )
     })
 }

@@ -416,17 +416,18 @@ fn pkg_info_read(path: &str, text: &str, m: &mut Manifest) {
         .or(md.license.take());
     for (k, v) in &headers {
         if k == "project-url"
-            && let Some((label, url)) = v.split_once(',') {
-                let label = label.trim().to_ascii_lowercase();
-                if matches!(
-                    label.as_str(),
-                    "source" | "source code" | "repository" | "code" | "github"
-                ) {
-                    md.repository = Some(url.trim().to_owned());
-                } else if label == "homepage" && md.homepage.is_none() {
-                    md.homepage = Some(url.trim().to_owned());
-                }
+            && let Some((label, url)) = v.split_once(',')
+        {
+            let label = label.trim().to_ascii_lowercase();
+            if matches!(
+                label.as_str(),
+                "source" | "source code" | "repository" | "code" | "github"
+            ) {
+                md.repository = Some(url.trim().to_owned());
+            } else if label == "homepage" && md.homepage.is_none() {
+                md.homepage = Some(url.trim().to_owned());
             }
+        }
     }
     let reqs: Vec<String> = headers
         .iter()
@@ -641,10 +642,12 @@ impl<'t> SetupPy<'t, '_> {
     }
 
     fn resolve(&self, n: Node<'t>, depth: usize) -> Node<'t> {
-        if depth < 4 && n.kind() == "identifier"
-            && let Some(v) = self.binds.get(&self.text(n)).and_then(|v| v.last()) {
-                return self.resolve(*v, depth + 1);
-            }
+        if depth < 4
+            && n.kind() == "identifier"
+            && let Some(v) = self.binds.get(&self.text(n)).and_then(|v| v.last())
+        {
+            return self.resolve(*v, depth + 1);
+        }
         n
     }
 
@@ -674,9 +677,10 @@ impl<'t> SetupPy<'t, '_> {
     fn pairs(&self, n: Node<'t>) -> Vec<(String, Node<'t>)> {
         let mut out = Vec::new();
         if n.kind() == "identifier"
-            && let Some(items) = self.items.get(&self.text(n)) {
-                out.extend(items.iter().cloned());
-            }
+            && let Some(items) = self.items.get(&self.text(n))
+        {
+            out.extend(items.iter().cloned());
+        }
         let n = self.resolve(n, 0);
         let mut c = n.walk();
         match n.kind() {
@@ -685,9 +689,10 @@ impl<'t> SetupPy<'t, '_> {
                     if p.kind() == "pair"
                         && let (Some(k), Some(v)) =
                             (p.child_by_field_name("key"), p.child_by_field_name("value"))
-                            && let Some(k) = literal(k, self.src) {
-                                out.push((k, v));
-                            }
+                        && let Some(k) = literal(k, self.src)
+                    {
+                        out.push((k, v));
+                    }
                 }
             }
             "call"
@@ -703,9 +708,10 @@ impl<'t> SetupPy<'t, '_> {
                             && let (Some(k), Some(v)) = (
                                 a.child_by_field_name("name"),
                                 a.child_by_field_name("value"),
-                            ) {
-                                out.push((self.text(k), v));
-                            }
+                            )
+                        {
+                            out.push((self.text(k), v));
+                        }
                     }
                 }
             }

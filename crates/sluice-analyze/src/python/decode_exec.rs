@@ -49,10 +49,13 @@ fn sink_kind(c: &Call) -> Option<&'static str> {
 #[must_use]
 pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let role = f.file.role;
-    let long_blob = f
-        .strings
-        .iter()
-        .any(|s| s.value.len() >= 40 && super::payload::looks_encoded(&s.value));
+    // A packed payload: long and random-looking, not a 64-digit checksum.
+    let long_blob = f.strings.iter().any(|s| {
+        s.value.len() >= super::encoded_blob::MIN_LEN
+            && super::payload::encoding_of(&s.value).is_some_and(|e| {
+                super::payload::entropy(&s.value) >= if e == "hex" { 3.5 } else { 5.0 }
+            })
+    });
     let mut out = Vec::new();
     for c in &f.calls {
         let Some(kind) = sink_kind(c) else { continue };
@@ -61,7 +64,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         }
         // Deserialising decoded *input* is what serialisers do; only a
         // decoded constant is suspicious.
-        if kind == "deserialise" && !long_blob {
+        if kind == "deserialise"
+            && (!long_blob
+                || c.arg_labels
+                    .has(Labels(Labels::FILEDATA.0 | Labels::FETCHED.0)))
+        {
             continue;
         }
         let how = (c.arg_labels & DECODEISH).names().join(", ");

@@ -79,17 +79,18 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let sev = by_role(role, Severity::Critical, Severity::High);
     for c in &f.calls {
         if is_proc_sink_name(&c.target)
-            && let Some(what) = destructive_command(&command_of(c)) {
-                return vec![at_call(
-                    f,
-                    "PY108",
-                    NAME,
-                    sev,
-                    Confidence::High,
-                    format!("runs a destructive command ({what})"),
-                    c,
-                )];
-            }
+            && let Some(what) = destructive_command(&command_of(c))
+        {
+            return vec![at_call(
+                f,
+                "PY108",
+                NAME,
+                sev,
+                Confidence::High,
+                format!("runs a destructive command ({what})"),
+                c,
+            )];
+        }
         if matches!(c.target.as_str(), "shutil.rmtree" | "os.removedirs") {
             let home = c.text.contains("expanduser(\"~\")")
                 || c.text.contains("expanduser('~')")

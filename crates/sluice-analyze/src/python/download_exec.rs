@@ -110,6 +110,9 @@ pub fn is_fetch_and_run(cmd: &str) -> bool {
 pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let role = f.file.role;
     let mut out = Vec::new();
+    let serves = f.calls.iter().any(|c| {
+        matches!(c.method.as_str(), "accept" | "listen" | "bind") && c.recv.has(Labels::SOCKET)
+    });
     // (1) fetched data into execution
     for c in f
         .calls
@@ -122,12 +125,22 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                 .filter(|x| x.result.has(Labels::FETCHED))
                 .flat_map(|x| x.strings.iter()),
         );
+        // A server that evaluates what its clients send is an RPC endpoint
+        // by design; fetching code from somewhere is what droppers do.
+        let (sev, conf) = if serves && urls.is_empty() {
+            (Severity::Medium, Confidence::Low)
+        } else {
+            (
+                by_role(role, Severity::Critical, Severity::High),
+                Confidence::High,
+            )
+        };
         let mut fd = at_call(
             f,
             "PY102",
             NAME,
-            by_role(role, Severity::Critical, Severity::High),
-            Confidence::High,
+            sev,
+            conf,
             format!(
                 "executes data downloaded from the network with `{}`",
                 c.target

@@ -175,6 +175,8 @@ pub struct Call {
     pub idents: Vec<String>,
     /// Keyword arguments: name and source text of the value.
     pub kwargs: Vec<(String, String)>,
+    /// Keyword arguments: name and labels of the value.
+    pub kw_labels: Vec<(String, Labels)>,
     /// Number of positional arguments.
     pub npos: usize,
     /// True when an argument is assembled (`+`, `%`, f-string, `.format`).
@@ -288,6 +290,8 @@ struct Builder<'t, 's> {
     assigns: Vec<(Option<usize>, Node<'t>, Node<'t>)>,
     call_nodes: Vec<(Node<'t>, Option<usize>)>,
     exec_stmts: Vec<(Node<'t>, Option<usize>)>,
+    returns: Vec<(usize, Node<'t>)>,
+    fn_ret: HashMap<usize, Labels>,
     local_fns: HashMap<String, Vec<usize>>,
     vars: HashMap<Key, Labels>,
     consts: HashMap<Key, Vec<String>>,
@@ -312,6 +316,8 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         assigns: Vec::new(),
         call_nodes: Vec::new(),
         exec_stmts: Vec::new(),
+        returns: Vec::new(),
+        fn_ret: HashMap::new(),
         local_fns: HashMap::new(),
         vars: HashMap::new(),
         consts: HashMap::new(),
@@ -465,8 +471,31 @@ impl<'t> Builder<'t, '_> {
                             scope,
                         });
                     }
-                "call" => self.call_nodes.push((n, scope)),
+                "call" => {
+                    self.call_nodes.push((n, scope));
+                    // `buf.append(x)`, `d.update(x)`, `tar.add(p)`: the
+                    // container now holds what was put in.
+                    if let (Some(f), Some(args)) =
+                        (n.child_by_field_name("function"), n.child_by_field_name("arguments"))
+                        && f.kind() == "attribute"
+                        && let (Some(obj), Some(attr)) =
+                            (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
+                        && matches!(obj.kind(), "identifier" | "attribute")
+                        && matches!(
+                            self.text(attr),
+                            "append" | "extend" | "update" | "add" | "write" | "writelines"
+                                | "insert" | "put" | "setdefault" | "writestr"
+                        )
+                    {
+                        self.assigns.push((scope, obj, args));
+                    }
+                }
                 "exec_statement" => self.exec_stmts.push((n, scope)),
+                "return_statement" => {
+                    if let (Some(s), Some(v)) = (scope, n.named_child(0)) {
+                        self.returns.push((s, v));
+                    }
+                }
                 "string"
                     if self.strings.len() < MAX_STRINGS => {
                         let value = self.string_value(n);
@@ -628,9 +657,10 @@ impl<'t> Builder<'t, '_> {
 
     fn lookup_alias(&self, scope: Option<usize>, name: &str) -> Option<&str> {
         if scope.is_some()
-            && let Some(a) = self.aliases.get(&(scope, name.to_owned())) {
-                return Some(a);
-            }
+            && let Some(a) = self.aliases.get(&(scope, name.to_owned()))
+        {
+            return Some(a);
+        }
         self.aliases
             .get(&(None, name.to_owned()))
             .map(String::as_str)
@@ -639,9 +669,10 @@ impl<'t> Builder<'t, '_> {
     fn lookup_var(&self, scope: Option<usize>, name: &str) -> Labels {
         let mut l = Labels::NONE;
         if scope.is_some()
-            && let Some(x) = self.vars.get(&(scope, name.to_owned())) {
-                l |= *x;
-            }
+            && let Some(x) = self.vars.get(&(scope, name.to_owned()))
+        {
+            l |= *x;
+        }
         if let Some(x) = self.vars.get(&(None, name.to_owned())) {
             l |= *x;
         }
@@ -650,9 +681,10 @@ impl<'t> Builder<'t, '_> {
 
     fn lookup_consts(&self, scope: Option<usize>, name: &str) -> Option<&Vec<String>> {
         if scope.is_some()
-            && let Some(v) = self.consts.get(&(scope, name.to_owned())) {
-                return Some(v);
-            }
+            && let Some(v) = self.consts.get(&(scope, name.to_owned()))
+        {
+            return Some(v);
+        }
         self.consts.get(&(None, name.to_owned()))
     }
 
@@ -689,6 +721,14 @@ impl<'t> Builder<'t, '_> {
                 .named_child(0)
                 .map(|c| self.const_values(c, scope, depth + 1))
                 .unwrap_or_default(),
+            // The values a loop over a literal collection takes.
+            "tuple" | "list" | "set" => {
+                let mut out = Vec::new();
+                for c in children(n).into_iter().take(MAX_STR_VALUES) {
+                    out.extend(self.const_values(c, scope, depth + 1).into_iter().take(4));
+                }
+                out
+            }
             "binary_operator" => {
                 let (Some(l), Some(r)) = (
                     n.child_by_field_name("left"),
@@ -774,14 +814,15 @@ impl<'t> Builder<'t, '_> {
                     && matches!(
                         name.as_str(),
                         "str" | "pathlib.Path" | "Path" | "os.path.expanduser" | "os.path.join"
-                    ) {
-                        let parts: Vec<String> = args
-                            .map(|a| self.list_strings(a, scope, depth + 1))
-                            .unwrap_or_default();
-                        if !parts.is_empty() {
-                            return vec![parts.join("/")];
-                        }
+                    )
+                {
+                    let parts: Vec<String> = args
+                        .map(|a| self.list_strings(a, scope, depth + 1))
+                        .unwrap_or_default();
+                    if !parts.is_empty() {
+                        return vec![parts.join("/")];
                     }
+                }
                 Vec::new()
             }
             _ => Vec::new(),
@@ -856,6 +897,16 @@ impl<'t> Builder<'t, '_> {
                             }
                         }
                     }
+                }
+            }
+            // What local functions return.
+            for i in 0..self.returns.len() {
+                let (fi, v) = self.returns[i];
+                let lab = self.labels(v, Some(fi), 0);
+                let e = self.fn_ret.entry(fi).or_default();
+                if (*e | lab) != *e {
+                    *e |= lab;
+                    changed = true;
                 }
             }
             // Arguments flow into the parameters of local functions.
@@ -994,9 +1045,10 @@ impl<'t> Builder<'t, '_> {
                 }
                 if let Some(o) = obj
                     && o.kind() == "call"
-                        && let Some((t, _)) = self.getattr_target(o, scope) {
-                            return (normalise_builtin(&format!("{t}.{attr}")), recv, true);
-                        }
+                    && let Some((t, _)) = self.getattr_target(o, scope)
+                {
+                    return (normalise_builtin(&format!("{t}.{attr}")), recv, true);
+                }
                 (format!("?.{attr}"), recv, false)
             }
             "call" => {
@@ -1031,9 +1083,10 @@ impl<'t> Builder<'t, '_> {
             return Labels::NONE;
         }
         if self.use_memo
-            && let Some(l) = self.memo.get(&n.id()) {
-                return *l;
-            }
+            && let Some(l) = self.memo.get(&n.id())
+        {
+            return *l;
+        }
         let l = self.labels_inner(n, scope, depth);
         if self.use_memo {
             self.memo.insert(n.id(), l);
@@ -1063,12 +1116,13 @@ impl<'t> Builder<'t, '_> {
                 let value = n.child_by_field_name("value");
                 let key = n.child_by_field_name("subscript");
                 if let Some(v) = value
-                    && self.dotted(v, scope).as_deref() == Some("os.environ") {
-                        return key
-                            .and_then(|k| self.const_str(k, scope, 0))
-                            .map(|k| env_key_labels(&k))
-                            .unwrap_or(Labels::NONE);
-                    }
+                    && self.dotted(v, scope).as_deref() == Some("os.environ")
+                {
+                    return key
+                        .and_then(|k| self.const_str(k, scope, 0))
+                        .map(|k| env_key_labels(&k))
+                        .unwrap_or(Labels::NONE);
+                }
                 let mut l = Labels::NONE;
                 if let Some(v) = value {
                     l |= self.labels(v, scope, depth + 1);
@@ -1124,7 +1178,32 @@ impl<'t> Builder<'t, '_> {
                 .map(|k| env_key_labels(k))
                 .unwrap_or(Labels::NONE);
         }
-        // Local function results carry what flowed in (a coarse summary).
+        // Local function results carry what they return.
+        if let Some(fns) = self.local_targets(f, scope) {
+            for fi in fns {
+                l |= self.fn_ret.get(&fi).copied().unwrap_or_default();
+            }
+        }
+        // A socket's port number or peer name is not a socket.
+        let recv = if recv.has(Labels::SOCKET)
+            && !matches!(
+                method.as_str(),
+                "fileno"
+                    | "accept"
+                    | "dup"
+                    | "makefile"
+                    | "detach"
+                    | "recv"
+                    | "recvfrom"
+                    | "recv_into"
+                    | "connect"
+                    | "wrap_socket"
+            ) {
+            Labels(recv.0 & !(Labels::SOCKET.0 | Labels::NETOBJ.0))
+        } else {
+            recv
+        };
+        // Other results carry what flowed in (a coarse summary).
         l | argl | recv
     }
 
@@ -1154,6 +1233,7 @@ impl<'t> Builder<'t, '_> {
                 strings: Vec::new(),
                 idents: Vec::new(),
                 kwargs: Vec::new(),
+                kw_labels: Vec::new(),
                 npos: 0,
                 built: false,
                 caps: Caps::default(),
@@ -1182,6 +1262,7 @@ impl<'t> Builder<'t, '_> {
                 strings: Vec::new(),
                 idents: Vec::new(),
                 kwargs: Vec::new(),
+                kw_labels: Vec::new(),
                 npos: 1,
                 built: false,
                 caps: Caps::CODE,
@@ -1246,6 +1327,9 @@ impl<'t> Builder<'t, '_> {
             let Some(v) = value else { continue };
             let l = self.labels(v, scope, 0);
             call.arg_labels |= l;
+            if kw && let Some((k, _)) = call.kwargs.last() {
+                call.kw_labels.push((k.clone(), l));
+            }
             if !kw {
                 call.npos += 1;
                 if first {

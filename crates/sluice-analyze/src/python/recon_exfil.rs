@@ -65,7 +65,12 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     }
     let traced: Vec<&&Call> = sinks
         .iter()
-        .filter(|c| c.arg_labels.has(STRONG) || c.arg_labels.has(Labels::ENV_ALL))
+        // The whole environment is passed around (to subprocesses) all the
+        // time; only code that runs unasked is held to sending it.
+        .filter(|c| {
+            c.arg_labels.has(STRONG)
+                || (f.file.role.runs_unasked() && c.arg_labels.has(Labels::ENV_ALL))
+        })
         .collect();
     let role = f.file.role;
     if let Some(best) = traced

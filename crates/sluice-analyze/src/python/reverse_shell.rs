@@ -50,8 +50,9 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         let wired = f.calls.iter().find(|c| {
             (c.target == "os.dup2" && c.first_labels.has(Labels::SOCKET))
                 || (is_proc_sink_name(&c.target)
-                    && c.kwargs.iter().any(|(k, _)| k == "stdin" || k == "stdout")
-                    && c.arg_labels.has(Labels::SOCKET))
+                    && c.kw_labels.iter().any(|(k, l)| {
+                        matches!(k.as_str(), "stdin" | "stdout") && l.has(Labels::SOCKET)
+                    }))
         });
         if let Some(w) = wired {
             let spawns = f

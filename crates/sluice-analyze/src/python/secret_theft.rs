@@ -56,7 +56,8 @@ fn kind_of(what: &str) -> Kind {
         | "netrc credentials"
         | "gcloud credentials"
         | "azure credentials"
-        | "env token" => Kind::Service,
+        | "env token"
+        | "credential file" => Kind::Service,
         _ => Kind::Private,
     }
 }
