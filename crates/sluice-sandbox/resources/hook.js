@@ -86,6 +86,22 @@ if (OUT && !global.__sluice) {
     } catch (_) { /* never break the host program */ } finally { busy = false; }
   }
 
+  // Like emit, for events whose call chain comes from elsewhere (the
+  // inspector's stack of a dynamic script).
+  function emitAt(api, args, chain) {
+    if (busy || !chain.length) return;
+    busy = true;
+    try {
+      const culprit = chain[0];
+      const rec = {
+        t: Date.now() / 1000, pid: process.pid, ppid: process.ppid, api,
+        args: args.map((a) => String(a).slice(0, 4000)),
+        culprit, package: pkgOf(culprit.split(':')[0]), direct: true, chain, lifecycle,
+      };
+      writeSync(fd, JSON.stringify(rec) + '\n');
+    } catch (_) { /* never break the host program */ } finally { busy = false; }
+  }
+
   function wrap(obj, name, label, pick) {
     const orig = obj[name];
     if (typeof orig !== 'function') return;
@@ -181,6 +197,29 @@ if (OUT && !global.__sluice) {
     apply(t, th, a) { emit('Function', [String(a[a.length - 1]).slice(0, 4000)]); return Reflect.apply(t, th, a); },
   });
   global.Function = FunctionProxy;
+  // eval() and (()=>{}).constructor cannot be wrapped; the in-process
+  // inspector sees every script V8 compiles, with the stack that made it.
+  // Not in npm itself: it runs no package code and would only slow down.
+  const argv1 = process.argv[1] || '';
+  if (!/npm-cli\.js$|\/node_modules\/npm\//.test(argv1)) {
+    try {
+      const inspector = require('inspector');
+      const session = new inspector.Session();
+      session.connect();
+      session.on('Debugger.scriptParsed', (m) => {
+        const p = m.params || {};
+        if (p.url && !p.url.startsWith('evalmachine')) return;   // files: not dynamic code
+        const frames = ((p.stackTrace && p.stackTrace.callFrames) || [])
+          .map((f) => ({ file: String(f.url || '').replace(/^file:\/\//, ''), line: f.lineNumber + 1, col: f.columnNumber + 1 }))
+          .filter((f) => classify(f.file) === 'pkg');
+        if (!frames.length) return;
+        session.post('Debugger.getScriptSource', { scriptId: p.scriptId }, (err, r) => {
+          emitAt('eval', [r && r.scriptSource ? r.scriptSource : ''], frames.slice(0, 10).map((f) => `${f.file}:${f.line}:${f.col}`));
+        });
+      });
+      session.post('Debugger.enable');
+    } catch (_) { /* inspector unavailable: the Function/vm wrappers remain */ }
+  }
   wrap(process, 'binding', 'process.binding', (a) => [a[0]]);
   wrap(process, 'dlopen', 'process.dlopen', (a) => [a[1]]);
   // ESM importers of builtins see the patched functions only after this:

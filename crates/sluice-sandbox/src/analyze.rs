@@ -282,7 +282,7 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
                 ("read-secret", format!("reads {}", tilde(raw, &a0)))
             }
         }
-        "compile" | "Function" | "vm.runInThisContext" | "vm.runInNewContext" => (
+        "compile" | "Function" | "eval" | "vm.runInThisContext" | "vm.runInNewContext" => (
             "dynamic-code",
             format!("runs code built at run time: {}", short(&a0, 300)),
         ),
@@ -989,11 +989,11 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         },
                         s,
                         format!(
-                            "makes a DNS query with no connection after it: {}",
-                            short(&s.what, 160)
+                            "looks up {} with no connection after it (beacon or DNS exfiltration)",
+                            short(name, 160)
                         ),
                     )
-                    .excerpt(&s.what),
+                    .excerpt(name),
                 )
             }
             "read-secret" => Some(finding(

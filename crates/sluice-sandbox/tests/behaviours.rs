@@ -107,3 +107,90 @@ fn native_code_bypassing_the_hook_is_seen_from_outside() {
             .any(|n| n.name.as_deref() == Some("native.example.test"))
     );
 }
+
+#[test]
+fn node_eval_of_decoded_code_is_seen_with_its_source() {
+    if !available()
+        || std::process::Command::new("npm")
+            .arg("-v")
+            .output()
+            .is_err()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("package");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("package.json"),
+        r#"{"name":"evalish","version":"1.0.0","main":"index.js"}"#,
+    )
+    .unwrap();
+    // inert outside the sandbox: the decoded code only looks up a name
+    let payload = "require('dns').lookup('evalbeacon.example.test', () => {})";
+    let b64 = {
+        use std::io::Write;
+        let mut out = Vec::new();
+        let mut enc = base64_encoder(&mut out);
+        enc.write_all(payload.as_bytes()).unwrap();
+        drop(enc);
+        String::from_utf8(out).unwrap()
+    };
+    std::fs::write(
+        pkg.join("index.js"),
+        format!("'use strict';\nconst p = '{b64}';\neval(Buffer.from(p, 'base64').toString());\nmodule.exports = {{}};\n"),
+    )
+    .unwrap();
+    let tgz = dir.path().join("evalish-1.0.0.tgz");
+    tar_gz(&pkg, "package", &tgz);
+    let r = run(&tgz, &SandboxOptions::default()).unwrap();
+    show(&r);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| {
+            f.rule.as_str() == "DYN707"
+                && f.file.as_deref() == Some("index.js")
+                && f.line == Some(3)
+        })
+        .unwrap_or_else(|| panic!("DYN707 at index.js:3 in {:?}", r.findings));
+    assert!(
+        f.excerpt
+            .as_deref()
+            .is_some_and(|e| e.contains("evalbeacon.example.test")),
+        "{:?}",
+        f.excerpt
+    );
+}
+
+/// A tiny base64 writer (the tests avoid extra dependencies).
+fn base64_encoder(out: &mut Vec<u8>) -> impl std::io::Write + '_ {
+    struct W<'a>(&'a mut Vec<u8>, Vec<u8>);
+    impl std::io::Write for W<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.1.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Drop for W<'_> {
+        fn drop(&mut self) {
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            for c in self.1.chunks(3) {
+                let n = (u32::from(c[0]) << 16)
+                    | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                    | u32::from(*c.get(2).unwrap_or(&0));
+                for i in 0..4 {
+                    if i <= c.len() {
+                        self.0.push(A[((n >> (18 - 6 * i)) & 63) as usize]);
+                    } else {
+                        self.0.push(b'=');
+                    }
+                }
+            }
+        }
+    }
+    W(out, Vec::new())
+}
