@@ -279,8 +279,9 @@ pub(crate) struct Corpus {
     pub by_core: HashMap<String, Vec<u32>>,
     /// Scopes that hold at least one entry.
     pub scopes: HashMap<String, u32>,
-    /// Deletion neighbourhoods of the flat forms.
-    pub deletes: DelIndex,
+    /// Deletion neighbourhoods of the flat forms, built on first fuzzy
+    /// lookup (a PyPI-only run never pays for npm's).
+    pub deletes: std::sync::OnceLock<DelIndex>,
 }
 
 /// Deletion depth for a flat form of `len` bytes: distance 2 is only
@@ -299,7 +300,6 @@ pub(crate) fn depth_for(len: usize) -> usize {
 impl Corpus {
     pub(crate) fn build(list: &[Popular], eco: Ecosystem) -> Self {
         let mut c = Corpus::default();
-        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(list.len() * 40);
         for p in list {
             let Ok(id) = u32::try_from(c.entries.len()) else {
                 break;
@@ -332,9 +332,6 @@ impl Corpus {
             let core = norm::core(&words).unwrap_or_else(|| flat.clone());
             let words = words.clone();
             c.by_core.entry(core).or_default().push(id);
-            for_each_delete(flat.as_bytes(), depth_for(flat.len()), |h| {
-                pairs.push((h, id));
-            });
             c.entries.push(Entry {
                 name: p.name.clone(),
                 flat,
@@ -344,7 +341,6 @@ impl Corpus {
                 downloads: p.downloads,
             });
         }
-        c.deletes = DelIndex::build(pairs);
         c
     }
 
@@ -353,9 +349,23 @@ impl Corpus {
     }
 
     /// Entries whose deletion neighbourhood meets that of `flat`.
+    fn delete_index(&self) -> &DelIndex {
+        self.deletes.get_or_init(|| {
+            let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(self.entries.len() * 60);
+            for (id, e) in self.entries.iter().enumerate() {
+                let Ok(id) = u32::try_from(id) else { break };
+                for_each_delete(e.flat.as_bytes(), depth_for(e.flat.len()), |h| {
+                    pairs.push((h, id));
+                });
+            }
+            DelIndex::build(pairs)
+        })
+    }
+
     pub(crate) fn fuzzy_ids(&self, flat: &str, out: &mut Vec<u32>) {
+        let index = self.delete_index();
         for_each_delete(flat.as_bytes(), depth_for(flat.len()), |h| {
-            self.deletes.get(h, out);
+            index.get(h, out);
         });
         out.sort_unstable();
         out.dedup();
@@ -368,7 +378,7 @@ impl Corpus {
             .iter()
             .map(|e| e.name.len() * 4 + e.flat.len() * 4 + 200)
             .sum();
-        strings + self.deletes.bytes() + self.by_flat.capacity() * 80
+        strings + self.deletes.get().map_or(0, DelIndex::bytes) + self.by_flat.capacity() * 80
     }
 }
 
