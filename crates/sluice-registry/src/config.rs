@@ -28,6 +28,8 @@ pub struct Config {
     pub clients: Vec<ClientToken>,
     /// Admin API settings.
     pub admin: AdminConfig,
+    /// Seconds a client may take to send its request headers.
+    pub client_header_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             clients: Vec::new(),
             admin: AdminConfig::default(),
+            client_header_timeout_secs: 20,
         }
     }
 }

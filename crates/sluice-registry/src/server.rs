@@ -252,24 +252,53 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Run the gate on `listener` until the process is stopped.
+/// Most request headers accepted; more is answered 431.
+const MAX_HEADERS: usize = 64;
+
+/// Run the gate on `listener` until the process gets Ctrl-C / SIGINT.
 ///
 /// # Errors
-/// The server failed.
+/// The listener failed.
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
 ) -> Result<(), RegistryError> {
+    // Slow clients (slowloris) are cut off after this instead of holding a
+    // connection forever.
+    let header_timeout = Duration::from_secs(state.cfg.client_header_timeout_secs.max(1));
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, don't spin.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let app = app.clone().layer(axum::Extension(ConnectInfo(addr)));
+        tokio::spawn(async move {
+            let svc = hyper_util::service::TowerToHyperService::new(app);
+            let mut b =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            b.http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_headers(MAX_HEADERS);
+            if let Err(e) = b
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await
+            {
+                tracing::debug!(%addr, "connection: {e}");
+            }
+        });
+    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -1266,15 +1295,13 @@ async fn serve_artifact(
         );
         return forbidden(&reason, "refused");
     }
-    let cached: Option<Sha256> = match eco {
-        // PyPI files are addressed by the index's sha256.
-        Ecosystem::PyPI => row
-            .sha256
-            .as_deref()
-            .and_then(|h| h.parse().ok())
-            .filter(|s| st.blobs.contains(s)),
-        // npm indexes give sha512; find the blob through the judged artifact.
-        Ecosystem::Npm => facts
+    let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
+    let cached: Option<Sha256> = match index_sha {
+        // PyPI files are addressed by the index's sha256: only that blob will do.
+        Some(s) => Some(s).filter(|s| st.blobs.contains(s)),
+        // npm indexes give sha512 (and some PyPI indexes no hash at all):
+        // find the blob through the artifact judged for this file.
+        None => facts
             .artifacts
             .iter()
             .find(|a| a.filename == row.filename && a.version == row.version)

@@ -401,6 +401,7 @@ pub async fn start_with(
     cfg.upstream.npm = Some(format!("http://{upstream_addr}/npmreg/"));
     cfg.upstream.metadata_ttl_secs = 0;
     cfg.upstream.metadata_timeout_secs = 5;
+    cfg.client_header_timeout_secs = 2;
     cfg.policy.private = vec!["pypi:acme-*".into(), "npm:@acme/*".into()];
     cfg.clients = vec![
         sluice_registry::config::ClientToken {
@@ -420,12 +421,8 @@ pub async fn start_with(
     let gate = AppState::new(cfg, scanner).unwrap();
     let gl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = gl.local_addr().unwrap();
-    let app = sluice_registry::router(Arc::clone(&gate));
-    tokio::spawn(async move {
-        axum::serve(gl, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap();
-    });
+    let g = Arc::clone(&gate);
+    tokio::spawn(async move { sluice_registry::serve(g, gl).await.unwrap() });
     Harness {
         upstream,
         upstream_addr,
