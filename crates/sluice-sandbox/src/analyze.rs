@@ -456,6 +456,7 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                         ),
                         canaries: Vec::new(),
                         detail: None,
+                        stack: Vec::new(),
                         confirmed: false,
                         unattributed: false,
                         count: 1,
@@ -484,6 +485,14 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                 what,
                 canaries: Vec::new(),
                 detail,
+                stack: e
+                    .chain
+                    .iter()
+                    .map(|c| {
+                        let (f, l, exec) = locate(c);
+                        format!("{f}:{l}{}", if exec { " (exec'd code)" } else { "" })
+                    })
+                    .collect(),
                 confirmed: false,
                 unattributed: false,
                 count: 1,
@@ -512,6 +521,7 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                     ),
                     canaries: Vec::new(),
                     detail: None,
+                    stack: Vec::new(),
                     confirmed: false,
                     unattributed: true,
                     count: 1,
@@ -578,6 +588,7 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                     ),
                     canaries: Vec::new(),
                     detail: None,
+                    stack: Vec::new(),
                     confirmed: false,
                     unattributed: w.is_none(),
                     count: 1,
@@ -734,6 +745,7 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                 what,
                 canaries: hits,
                 detail: None,
+                stack: Vec::new(),
                 confirmed: !unattributed,
                 unattributed,
                 count: 1,
@@ -768,6 +780,7 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
                 ),
                 canaries: Vec::new(),
                 detail: Some(short(text, 2000)),
+                stack: Vec::new(),
                 confirmed: false,
                 unattributed: false,
                 count: 1,

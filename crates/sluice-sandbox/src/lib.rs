@@ -216,6 +216,10 @@ pub struct ChainStep {
     /// Canaries seen in what this step sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub canaries: Vec<CanaryHit>,
+    /// Package frames of the runtime call stack, innermost first
+    /// (`file:line`), when a runtime hook saw the step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<String>,
     /// Longer detail: the decoded source of dynamic code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,

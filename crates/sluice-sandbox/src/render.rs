@@ -89,6 +89,10 @@ pub fn render_text(r: &SandboxReport) -> String {
         if s.unattributed {
             flags.push_str(" [no runtime record]");
         }
+        if s.stack.len() > 1 {
+            let callers: Vec<&str> = s.stack.iter().skip(1).take(3).map(String::as_str).collect();
+            let _ = write!(flags, " ← {}", callers.join(" ← "));
+        }
         if s.count > 1 {
             let _ = write!(flags, " ×{}", s.count);
         }

@@ -877,7 +877,8 @@ fn run_phase(
         ctx.opts.max_file_bytes,
     );
     // SAFETY: the closure runs between fork and exec and only calls
-    // setrlimit(2), which is async-signal-safe; it allocates nothing.
+    // setrlimit(2) and prctl(2), which are async-signal-safe; it allocates
+    // nothing.
     #[allow(unsafe_code)]
     unsafe {
         c.pre_exec(move || {
@@ -886,6 +887,11 @@ fn run_phase(
             setrlimit(Resource::RLIMIT_AS, mem, mem).map_err(std::io::Error::from)?;
             setrlimit(Resource::RLIMIT_FSIZE, fsize, fsize).map_err(std::io::Error::from)?;
             setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(std::io::Error::from)?;
+            // If the supervisor dies, strace (and with it, through bwrap's
+            // --die-with-parent and the pid namespace, the sandbox) dies too.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
@@ -945,7 +951,7 @@ fn run_phase(
         }),
         None => {}
     }
-    let trace = strace::parse(&read_bounded(&trace_file, 256 << 20));
+    let trace = strace::parse(&read_bounded(&trace_file, 128 << 20));
     let refused = trace
         .events
         .iter()
