@@ -37,6 +37,8 @@ pub mod rules {
     pub const DOWNLOAD_EXEC: RuleCode = RuleCode::new("DYN710");
     /// Native code loaded by package code (ctypes, process.dlopen).
     pub const NATIVE: RuleCode = RuleCode::new("DYN711");
+    /// The package changed or removed the sandbox's runtime hook.
+    pub const TAMPER: RuleCode = RuleCode::new("DYN712");
     /// The package ran into a sandbox limit.
     pub const LIMIT: RuleCode = RuleCode::new("DYN790");
 }
@@ -1149,6 +1151,21 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 ),
             ),
         );
+    }
+    for (phase, name) in &raw.tampered {
+        let mut f = Finding::new(
+            rules::TAMPER,
+            "hook-tampering",
+            Severity::High,
+            Confidence::High,
+            format!(
+                "changed or removed the sandbox's runtime hook ({name}) during {}: an evasion; later runtime records may be missing",
+                phase.as_str()
+            ),
+        )
+        .evidence(format!("file: site-packages/{name}"));
+        f.install_time = matches!(phase, Phase::Install | Phase::Import);
+        push(&mut out, f);
     }
     for l in &raw.limits {
         let mut f = Finding::new(

@@ -190,6 +190,8 @@ pub(crate) struct Raw {
     pub home: String,
     /// Start-up hooks left in site-packages: `(file name, contents)`.
     pub startup_hooks: Vec<(String, String)>,
+    /// Sandbox files the package changed or removed (the runtime hook).
+    pub tampered: Vec<(Phase, String)>,
 }
 
 struct Ctx {
@@ -643,6 +645,23 @@ fn supervise(
     let mut limits = Vec::new();
     let mut traces = Vec::new();
     let mut go_on = true;
+    // The hook lives in the package-writable venv: note it, to see whether
+    // a phase removed or rewrote it (an evasion, and why later phases may
+    // lack runtime records).
+    let watched: Vec<(String, PathBuf, Vec<u8>)> = if venv_site.is_empty() {
+        Vec::new()
+    } else {
+        let host_site = host_home.join(venv_site.trim_start_matches(&format!("{home}/")));
+        ["00sluice.pth", "sluice_hook.py"]
+            .iter()
+            .map(|n| {
+                let p = host_site.join(n);
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                ((*n).to_owned(), p, bytes)
+            })
+            .collect()
+    };
+    let mut tampered = Vec::new();
     for (phase, argv) in plan {
         if !go_on {
             phases.push((
@@ -661,6 +680,12 @@ fn supervise(
         }
         let (res, t0, t1, trace, mut hit) = run_phase(&ctx, phase, &argv, &project, &box_dir)?;
         go_on = res.status == "completed";
+        for (name, path, before) in &watched {
+            let now = std::fs::read(path).unwrap_or_default();
+            if &now != before && !tampered.iter().any(|(_, n)| n == name) {
+                tampered.push((phase, name.clone()));
+            }
+        }
         limits.append(&mut hit);
         phases.push((res, t0, t1));
         traces.push((phase, trace));
@@ -727,6 +752,7 @@ fn supervise(
         bait: ctx.bait,
         home: ctx.home,
         startup_hooks,
+        tampered,
     })
 }
 

@@ -194,3 +194,17 @@ fn base64_encoder(out: &mut Vec<u8>) -> impl std::io::Write + '_ {
     }
     W(out, Vec::new())
 }
+
+#[test]
+fn removing_the_hook_is_reported() {
+    if !available() {
+        return;
+    }
+    let body = "import site, glob\nfor d in site.getsitepackages():\n    for p in glob.glob(os.path.join(d, '*sluice*')):\n        os.remove(p)\n";
+    let r = run_inline("unhook", body);
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "DYN712"),
+        "{:?}",
+        r.findings
+    );
+}
