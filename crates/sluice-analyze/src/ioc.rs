@@ -308,13 +308,15 @@ fn ipv4_context_ok(text: &str, s: usize, e: usize) -> bool {
         return false;
     }
     // Look back on the same line for a version context.
-    let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
-    let from = s.saturating_sub(24).max(line_start);
-    let mut from = from;
+    // Look back at most 24 bytes, and not past the line start (searching
+    // only the window keeps this constant-time on one-line bundles).
+    let mut from = s.saturating_sub(24);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let ctx = text[from..s].to_ascii_lowercase();
+    let window = &text[from..s];
+    let window = window.rfind('\n').map_or(window, |i| &window[i + 1..]);
+    let ctx = window.to_ascii_lowercase();
     // Specification section numbers look like addresses too
     // (`// 13.3.3.7 Runtime Semantics`, `step 12.1.1.4`).
     !([

@@ -150,6 +150,12 @@ fn hostile_input_does_not_panic() {
         "const {a: {b: {c}}} = require('child_process'); c('rm -rf /');".to_owned(),
         "eval(".repeat(5000),
         "`${`${`${".repeat(2000),
+        // One huge template referenced from many calls: bounded work.
+        format!(
+            "const t = `{}`;\n{}",
+            "${a}".repeat(20_000),
+            "require('child_process').exec(t);\n".repeat(3_000)
+        ),
     ];
     for text in &cases {
         let _ = javascript::check(&SourceFile {

@@ -282,8 +282,12 @@ pub fn call_labels(f: &Facts<'_>, c: &Call<'_>) -> u32 {
     }
     if is_process(p) {
         let first = c.args.first().and_then(|&a| f.const_string(a, 0));
-        if first.is_some_and(|s| is_shell_name(&s)) {
+        if first.as_deref().is_some_and(is_shell_name) {
             l |= label::SHELL;
+        }
+        // `execSync('whoami')`: the output is host information.
+        if first.is_some_and(|s| super::shell::classify(&s).recon.is_some()) {
+            l |= label::USER | label::HOST;
         }
     }
     l

@@ -156,7 +156,14 @@ pub struct Facts<'a> {
     pub hex_idents: usize,
     /// Distinct identifiers.
     pub idents: usize,
+    /// Steps left for constant folding in this file: hostile input (one
+    /// huge template referenced from thousands of calls) must not turn
+    /// linear passes into quadratic ones.
+    budget: std::cell::Cell<u32>,
 }
+
+/// Constant-folding steps allowed per file.
+const FOLD_BUDGET: u32 = 300_000;
 
 const MAX_ROUNDS: usize = 6;
 const MAX_DEPTH: usize = 48;
@@ -213,6 +220,7 @@ impl<'a> Facts<'a> {
             strings: Vec::new(),
             hex_idents: 0,
             idents: 0,
+            budget: std::cell::Cell::new(FOLD_BUDGET),
             nodes,
         };
         f.analyse();
@@ -816,13 +824,25 @@ impl<'a> Facts<'a> {
         if depth > 8 || i == NONE {
             return None;
         }
+        let left = self.budget.get();
+        if left == 0 {
+            return None;
+        }
+        self.budget.set(left - 1);
         let out = match self.kind(i) {
             "string" => self.string_value(i),
             "template_string" => {
                 let mut s = String::new();
                 let n = &self.nodes[i as usize];
                 let mut pos = n.start as usize + 1;
-                for c in self.children(i).collect::<Vec<_>>() {
+                for c in self.children(i) {
+                    // Each part costs a step, so a template with a
+                    // hundred thousand parts cannot be re-read forever.
+                    let left = self.budget.get();
+                    if s.len() > CAP || left == 0 {
+                        break;
+                    }
+                    self.budget.set(left - 1);
                     if self.kind(c) == "template_substitution" {
                         let cn = &self.nodes[c as usize];
                         s.push_str(&unescape_js(

@@ -31,7 +31,7 @@ use sluice_model::{Confidence, Finding, Severity};
 use super::facts::label;
 use super::{Ctx, api, network_sinks};
 
-const MAX_PER_FILE: usize = 5;
+const MAX_PER_FILE: usize = 8;
 
 pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
     let f = ctx.facts;
