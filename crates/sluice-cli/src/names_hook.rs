@@ -6,27 +6,23 @@ use anyhow::Context as _;
 use sluice_model::Report;
 use sluice_names::{Engine, PrivateList};
 
-/// Build the names engine `scan` uses: the user's refreshed index when
-/// `sluice names update` wrote one, else the shipped index; plus the
-/// private-name list when one is given. Returns `None` for the shipped
-/// index with no private list, which callers take from
-/// [`Engine::builtin`] (built once, shared).
+/// Build the names engine `scan` uses when a private-name list is given:
+/// the user's refreshed index when `sluice names update` wrote one, else the
+/// shipped index, plus the list. Without a list this returns `None` and
+/// callers use the shared [`Engine::preferred`].
 pub fn engine(private: Option<&Path>) -> anyhow::Result<Option<Engine>> {
-    let user_index = sluice_names::user_index_path().filter(|p| p.is_file());
-    if user_index.is_none() && private.is_none() {
+    let Some(private) = private else {
         return Ok(None);
-    }
-    let mut engine = match &user_index {
+    };
+    let user_index = sluice_names::user_index_path().filter(|p| p.is_file());
+    let engine = match &user_index {
         Some(p) => Engine::from_index_file(p)
             .with_context(|| format!("cannot read the name index {}", p.display()))?,
         None => Engine::from_data(&Engine::builtin_data()?),
     };
-    if let Some(p) = private {
-        let text = fs_err::read_to_string(p)?;
-        let list = PrivateList::parse(&text).with_context(|| format!("{}", p.display()))?;
-        engine = engine.with_private(list);
-    }
-    Ok(Some(engine))
+    let text = fs_err::read_to_string(private)?;
+    let list = PrivateList::parse(&text).with_context(|| format!("{}", private.display()))?;
+    Ok(Some(engine.with_private(list)))
 }
 
 /// Add name findings (typosquats, confusion) for the report's package and

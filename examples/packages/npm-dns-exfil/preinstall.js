@@ -1,9 +1,10 @@
-// INERT SAMPLE written for sluice's tests: refuses to run outside the sandbox.
-if (process.env.SLUICE_SANDBOX !== "1") {
-  throw new Error("inert sample: runs only inside the sluice sandbox");
-}
+// INERT SAMPLE written for sluice's tests: refuses to run outside a sealed
+// network namespace (no interface but loopback), such as the sluice sandbox's.
 const fs = require("fs");
 const os = require("os");
+if (Object.keys(os.networkInterfaces()).some((n) => n !== "lo")) {
+  throw new Error("inert sample: runs only inside a sealed network namespace");
+}
 const path = require("path");
 const dns = require("dns");
 

@@ -42,6 +42,11 @@ pub struct ScanArgs {
     /// docs/names.md): a public package confusable with one is flagged.
     #[arg(long, value_name = "FILE")]
     pub private: Option<PathBuf>,
+    /// Also install and import each package in the sandbox (see
+    /// `sluice sandbox`) and add its behaviour findings (`DYN7xx`) to the
+    /// report. Runs one package at a time.
+    #[arg(long)]
+    pub dynamic: bool,
     /// Show informational findings too in text output.
     #[arg(long)]
     pub all: bool,
@@ -100,10 +105,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let names = (!args.no_names).then(|| {
         owned_engine
             .as_ref()
-            .unwrap_or_else(|| sluice_names::Engine::builtin())
+            .unwrap_or_else(|| sluice_names::Engine::preferred())
     });
+    // The sandbox is heavy (a whole pip/npm install per package) and has
+    // its own limits; running several at once would only fight for memory.
+    let jobs = if args.dynamic {
+        1
+    } else {
+        args.jobs.unwrap_or(0)
+    };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(jobs)
         .build()
         .context("cannot start worker threads")?;
     let progress = render::progress(targets.len(), args.format);
@@ -111,7 +123,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         targets
             .par_iter()
             .map(|t| {
-                let r = scan_one(t, &options, &upstreams, names);
+                let r = scan_one(t, &options, &upstreams, names, args.dynamic);
                 if let Some(p) = &progress {
                     p.inc(1);
                 }
@@ -233,6 +245,7 @@ fn scan_one(
     options: &sluice_analyze::Options,
     upstreams: &sluice_upstream::Upstreams,
     names: Option<&sluice_names::Engine>,
+    dynamic: bool,
 ) -> Result<Report, ScanError> {
     let label = match target {
         Target::Path(p) => p.display().to_string(),
@@ -243,18 +256,66 @@ fn scan_one(
         error: e,
     };
     let limits = sluice_archive::Limits::default();
-    let tree = match target {
-        Target::Path(p) => sluice_archive::read_path(p, &limits).map_err(|e| err(e.to_string()))?,
+    // A downloaded artifact is kept in a temporary folder only when the
+    // sandbox needs a file to install.
+    let mut download_dir = None;
+    let (tree, on_disk) = match target {
+        Target::Path(p) => (
+            sluice_archive::read_path(p, &limits).map_err(|e| err(e.to_string()))?,
+            Some(p.clone()),
+        ),
         Target::Registry(spec) => {
             let up = upstreams.clone().or_discovered();
             let d = sluice_upstream::fetch_blocking(spec, &up).map_err(|e| err(e.to_string()))?;
-            sluice_archive::read_bytes(&d.filename, &d.bytes, &limits)
-                .map_err(|e| err(e.to_string()))?
+            let tree = sluice_archive::read_bytes(&d.filename, &d.bytes, &limits)
+                .map_err(|e| err(e.to_string()))?;
+            let path = if dynamic {
+                let dir = tempfile::tempdir().map_err(|e| err(e.to_string()))?;
+                // The file name comes from the index: keep only its last
+                // component so it cannot point outside the folder.
+                let name = Path::new(&d.filename)
+                    .file_name()
+                    .map_or_else(|| "artifact".into(), |n| n.to_owned());
+                let path = dir.path().join(name);
+                fs_err::write(&path, &d.bytes).map_err(|e| err(e.to_string()))?;
+                download_dir = Some(dir);
+                Some(path)
+            } else {
+                None
+            };
+            (tree, path)
         }
     };
     let mut report = sluice_analyze::analyze(&label, &tree, options);
     if let Some(engine) = names {
         crate::names_hook::add_name_findings(&mut report, engine);
     }
+    if dynamic && let Some(path) = on_disk {
+        add_sandbox_findings(&mut report, &path);
+    }
+    drop(download_dir);
     Ok(report)
+}
+
+/// Run the sandbox on `path` and merge its findings into `report`. A
+/// sandbox that cannot run here is a warning in the report, not a failed
+/// scan: the static verdict still stands.
+fn add_sandbox_findings(report: &mut Report, path: &Path) {
+    let options = sluice_sandbox::SandboxOptions {
+        ecosystem: report.ecosystem,
+        ..sluice_sandbox::SandboxOptions::default()
+    };
+    match sluice_sandbox::run(path, &options) {
+        Ok(dynamic) => {
+            for limit in &dynamic.limits_hit {
+                report.warnings.push(format!(
+                    "sandbox {:?} phase stopped at its {} limit: {}",
+                    limit.phase, limit.limit, limit.detail
+                ));
+            }
+            report.findings.extend(dynamic.findings);
+            sluice_analyze::rejudge(report);
+        }
+        Err(e) => report.warnings.push(format!("sandbox did not run: {e}")),
+    }
 }
