@@ -366,37 +366,43 @@ fn explain(trace: &Trace, app: &[AppEvent]) -> (HashMap<u32, Why>, Vec<Unexplain
         // or the same process re-exec'ing (env → node, sh → cmd).
         let anc = trace.ancestry(ev.pid);
         let inherited = anc.iter().find_map(|p| why.get(p).cloned());
+        // A hooked runtime (python, node, a venv console script) records
+        // every process it starts; a child of one without such a record
+        // went around the hook. Children of other programs (a shell script
+        // pip runs, like lsb_release) belong to their parent.
+        let parent_hooked = trace
+            .parent
+            .get(&ev.pid)
+            .and_then(|pp| trace.argv_of(*pp))
+            .and_then(|a| a.first())
+            .is_some_and(|a0| {
+                let b = a0.rsplit('/').next().unwrap_or(a0);
+                b.starts_with("python")
+                    || b == "node"
+                    || a0.contains("/.venv/bin/")
+                    || a0.contains("/node_modules/.bin/")
+            });
+        let in_parent_text = |w: &Why| {
+            w.text.contains(&text)
+                || text.split(' ').next().is_some_and(|cmd0| {
+                    let base = cmd0.rsplit('/').next().unwrap_or(cmd0);
+                    w.text
+                        .split_whitespace()
+                        .any(|t| t == base || t.ends_with(&format!("/{base}")))
+                })
+        };
         match inherited {
-            Some(w)
-                if w.text.contains(&text)
-                    || text.split(' ').next().is_some_and(|cmd0| {
-                        let base = cmd0.rsplit('/').next().unwrap_or(cmd0);
-                        w.text
-                            .split_whitespace()
-                            .any(|t| t == base || t.ends_with(&format!("/{base}")))
-                    }) =>
-            {
-                why.insert(ev.pid, w);
-            }
-            Some(w) if w.culprit.is_some() => {
-                // A descendant of a package spawn: the package started it.
+            Some(w) if in_parent_text(&w) || w.culprit.is_some() || !parent_hooked => {
+                // Part of an explained command, a descendant of a package
+                // spawn, or the child of a non-runtime program.
                 why.insert(ev.pid, w);
             }
             _ => {
-                let is_runtime = matches!(
-                    base,
-                    "python"
-                        | "python3"
-                        | "node"
-                        | "npm"
-                        | "sh"
-                        | "dash"
-                        | "bash"
-                        | "uname"
-                        | "lsb_release"
-                ) || base.starts_with("python3.");
-                let from_tooling = inherited.is_some() || anc.len() <= 3;
-                if !(is_runtime && from_tooling) {
+                let is_runtime = matches!(base, "python" | "python3" | "node" | "npm")
+                    || base.starts_with("python3.");
+                // The phase's own command (bwrap → driver) has no record.
+                let top_level = inherited.is_none() && anc.len() <= 3;
+                if !(is_runtime && top_level) {
                     unexplained.push((ev.pid, ev.t, argv.clone()));
                 }
             }
