@@ -364,9 +364,13 @@ impl Corpus {
 
     pub(crate) fn fuzzy_ids(&self, flat: &str, out: &mut Vec<u32>) {
         let index = self.delete_index();
-        for_each_delete(flat.as_bytes(), depth_for(flat.len()), |h| {
+        // Hash first, probe after: independent probes let the CPU overlap
+        // their cache misses instead of waiting on each in turn.
+        let mut hashes: Vec<u64> = Vec::with_capacity(128);
+        for_each_delete(flat.as_bytes(), depth_for(flat.len()), |h| hashes.push(h));
+        for h in hashes {
             index.get(h, out);
-        });
+        }
         out.sort_unstable();
         out.dedup();
     }
