@@ -652,6 +652,13 @@ impl<'t> SetupPy<'t, '_> {
     }
 
     fn strings(&self, n: Node<'t>) -> Vec<String> {
+        self.strings_d(n, 0)
+    }
+
+    fn strings_d(&self, n: Node<'t>, depth: usize) -> Vec<String> {
+        if depth > 32 {
+            return Vec::new();
+        }
         let n = self.resolve(n, 0);
         if let Some(s) = literal(n, self.src) {
             return vec![s];
@@ -660,12 +667,12 @@ impl<'t> SetupPy<'t, '_> {
         if matches!(n.kind(), "list" | "tuple" | "set") {
             let mut c = n.walk();
             for x in n.named_children(&mut c) {
-                out.extend(self.strings(x));
+                out.extend(self.strings_d(x, depth + 1));
             }
         } else if n.kind() == "binary_operator" {
             for f in ["left", "right"] {
                 if let Some(x) = n.child_by_field_name(f) {
-                    out.extend(self.strings(x));
+                    out.extend(self.strings_d(x, depth + 1));
                 }
             }
         }

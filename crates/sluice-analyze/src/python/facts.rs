@@ -276,6 +276,9 @@ pub struct Facts<'a> {
 pub const MAX_STRINGS: usize = 50_000;
 const MAX_DEPTH: usize = 96;
 const MAX_STR_VALUES: usize = 64;
+/// Longest constant assembled from concatenations; longer ones are dropped
+/// so chains of `x = x + '…'` cannot grow quadratically.
+const MAX_CONST_LEN: usize = 8192;
 
 type Key = (Option<usize>, String);
 
@@ -364,6 +367,17 @@ fn children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
 impl<'t> Builder<'t, '_> {
     fn text(&self, n: Node<'_>) -> &str {
         n.utf8_text(self.src).unwrap_or("")
+    }
+
+    /// The first `max` bytes of a node's text, without touching the rest
+    /// (nested calls would make full copies quadratic).
+    fn text_prefix(&self, n: Node<'_>, max: usize) -> String {
+        let r = n.byte_range();
+        let end = r.end.min(r.start.saturating_add(max));
+        self.src
+            .get(r.start..end)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
     }
 
     /// Iterative walk collecting imports, definitions, assignments, calls
@@ -758,7 +772,7 @@ impl<'t> Builder<'t, '_> {
                         let mut out = Vec::new();
                         for a in lv.iter().take(8) {
                             for b in rv.iter().take(8) {
-                                if a.len() + b.len() < 1 << 20 {
+                                if a.len() + b.len() <= MAX_CONST_LEN {
                                     out.push(format!("{a}{b}"));
                                 }
                             }
@@ -961,17 +975,24 @@ impl<'t> Builder<'t, '_> {
 
     /// Variable keys bound by an assignment target.
     fn targets(&self, l: Node<'_>, scope: Option<usize>) -> Vec<Key> {
+        self.targets_d(l, scope, 0)
+    }
+
+    fn targets_d(&self, l: Node<'_>, scope: Option<usize>, depth: usize) -> Vec<Key> {
+        if depth > 32 {
+            return Vec::new();
+        }
         match l.kind() {
             "identifier" | "attribute" => vec![(scope, self.text(l).to_owned())],
             "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple" => {
                 children(l)
                     .into_iter()
-                    .flat_map(|c| self.targets(c, scope))
+                    .flat_map(|c| self.targets_d(c, scope, depth + 1))
                     .collect()
             }
             "subscript" => l
                 .child_by_field_name("value")
-                .map(|v| self.targets(v, scope))
+                .map(|v| self.targets_d(v, scope, depth + 1))
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
@@ -1011,7 +1032,15 @@ impl<'t> Builder<'t, '_> {
     }
 
     /// Resolve a callee to (target, receiver labels, indirect).
-    fn callee(&mut self, f: Node<'t>, scope: Option<usize>) -> (String, Labels, bool) {
+    fn callee(
+        &mut self,
+        f: Node<'t>,
+        scope: Option<usize>,
+        depth: usize,
+    ) -> (String, Labels, bool) {
+        if depth > MAX_DEPTH {
+            return ("?".to_owned(), Labels::NONE, false);
+        }
         match f.kind() {
             "identifier" => {
                 let t = self.text(f).to_owned();
@@ -1032,7 +1061,9 @@ impl<'t> Builder<'t, '_> {
                     .map(|a| self.text(a).to_owned())
                     .unwrap_or_default();
                 let obj = f.child_by_field_name("object");
-                let recv = obj.map(|o| self.labels(o, scope, 0)).unwrap_or_default();
+                let recv = obj
+                    .map(|o| self.labels(o, scope, depth + 1))
+                    .unwrap_or_default();
                 if let Some(d) = self.dotted(f, scope) {
                     let rooted = is_module_rooted(&d, &self.imports) || d.starts_with("builtins.");
                     let indirect = obj.is_some_and(|o| o.kind() == "call");
@@ -1070,7 +1101,7 @@ impl<'t> Builder<'t, '_> {
                 }
             }
             "parenthesized_expression" => match f.named_child(0) {
-                Some(c) => self.callee(c, scope),
+                Some(c) => self.callee(c, scope, depth + 1),
                 None => ("?".to_owned(), Labels::NONE, false),
             },
             _ => ("?".to_owned(), Labels::NONE, false),
@@ -1102,7 +1133,11 @@ impl<'t> Builder<'t, '_> {
             }
             "attribute" => {
                 let mut l = Labels::NONE;
-                if let Some(d) = self.dotted(n, scope) {
+                // Long chains (`a.b(…).c(…)…`) are not variables; skip the
+                // lookup so its cost stays linear.
+                if n.byte_range().len() <= 256
+                    && let Some(d) = self.dotted(n, scope)
+                {
                     l |= attr_labels(&d);
                     let t = self.text(n).to_owned();
                     l |= self.lookup_var(scope, &t);
@@ -1155,7 +1190,7 @@ impl<'t> Builder<'t, '_> {
         let Some(f) = n.child_by_field_name("function") else {
             return Labels::NONE;
         };
-        let (target, recv, _) = self.callee(f, scope);
+        let (target, recv, _) = self.callee(f, scope, depth + 1);
         let args = n.child_by_field_name("arguments");
         let mut argl = Labels::NONE;
         let mut strings = Vec::new();
@@ -1217,7 +1252,7 @@ impl<'t> Builder<'t, '_> {
             let Some(f) = n.child_by_field_name("function") else {
                 continue;
             };
-            let (target, recv, indirect) = self.callee(f, scope);
+            let (target, recv, indirect) = self.callee(f, scope, 0);
             let local = self.local_targets(f, scope);
             let method = target.rsplit('.').next().unwrap_or(&target).to_owned();
             let mut call = Call {
@@ -1227,7 +1262,7 @@ impl<'t> Builder<'t, '_> {
                 target,
                 line: line_col(n).0,
                 col: line_col(n).1,
-                text: self.text(n).chars().take(400).collect(),
+                text: self.text_prefix(n, 400),
                 arg_labels: Labels::NONE,
                 first_labels: Labels::NONE,
                 strings: Vec::new(),
@@ -1256,7 +1291,7 @@ impl<'t> Builder<'t, '_> {
                 indirect: false,
                 line: line_col(n).0,
                 col: line_col(n).1,
-                text: self.text(n).chars().take(400).collect(),
+                text: self.text_prefix(n, 400),
                 arg_labels: Labels::NONE,
                 first_labels: Labels::NONE,
                 strings: Vec::new(),
@@ -1438,7 +1473,7 @@ fn is_chr_join(b: &Builder<'_, '_>, n: Node<'_>, _scope: Option<usize>) -> bool 
     let Some(args) = n.child_by_field_name("arguments") else {
         return false;
     };
-    let t = b.text(args);
+    let t = b.text_prefix(args, 2048);
     t.contains("chr(") || t.contains("map(chr") || t.contains("chr,")
 }
 

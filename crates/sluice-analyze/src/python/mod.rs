@@ -229,6 +229,26 @@ mod tests {
     }
 
     #[test]
+    fn hostile_shapes_stay_within_the_stack() {
+        // Each once overflowed a 2 MiB thread stack or grew quadratically.
+        let chain = format!("x = a{}\n", ".m(q)".repeat(5000));
+        let nest = format!("x = {}1{}\n", "f(".repeat(3000), ")".repeat(3000));
+        let concat = format!("x = {}\nos.system(x)\n", vec!["'ab'"; 5000].join(" + "));
+        let grow: String = (0..1000)
+            .map(|i| format!("v{} = v{i} + '{}'\n", i + 1, "z".repeat(64)))
+            .collect();
+        let pats = format!("{} = 1\n", "(".repeat(500) + "a" + &")".repeat(500));
+        for src in [chain, nest, concat, grow, pats] {
+            let f = SourceFile {
+                path: "setup.py",
+                text: &src,
+                role: FileRole::Install,
+            };
+            let _ = check(&f);
+        }
+    }
+
+    #[test]
     fn broken_and_python2_code_does_not_panic() {
         for src in [
             "print 'x'\nexec code in ns\n",
