@@ -6,7 +6,8 @@
 //!
 //! Each PATH is read with `sluice_archive::read_path` (never extracted to
 //! disk, never executed) and analysed; the line is
-//! `verdict score path top-rules`. `-v` adds the verdict's reasons. Work is
+//! `verdict score path top-rules`. `-v` adds the verdict's reasons, `-f`
+//! every finding above info. Work is
 //! spread over `SCAN_THREADS` (default: available cores) std threads.
 
 use std::io::Write as _;
@@ -19,16 +20,19 @@ use sluice_archive::{Limits, read_path};
 
 fn main() {
     let mut verbose = false;
+    let mut all_findings = false;
     let mut paths: Vec<PathBuf> = Vec::new();
     for a in std::env::args().skip(1) {
         if a == "-v" {
             verbose = true;
+        } else if a == "-f" {
+            all_findings = true;
         } else {
             paths.push(a.into());
         }
     }
     if paths.is_empty() {
-        eprintln!("usage: scan [-v] PATH...");
+        eprintln!("usage: scan [-v] [-f] PATH...");
         std::process::exit(2);
     }
     let threads = std::env::var("SCAN_THREADS")
@@ -73,6 +77,19 @@ fn main() {
                                 p.display(),
                                 rules.join(",")
                             );
+                            if all_findings {
+                                for f in r.findings.iter().filter(|f| f.severity > sluice_model::Severity::Info) {
+                                    l.push_str(&format!(
+                                        "\n    {} {:?}/{:?} {}:{} {}",
+                                        f.rule,
+                                        f.severity,
+                                        f.confidence,
+                                        f.file.as_deref().unwrap_or("-"),
+                                        f.line.unwrap_or(0),
+                                        f.message
+                                    ));
+                                }
+                            }
                             if verbose && r.verdict.level != sluice_model::VerdictLevel::Clean {
                                 for reason in &r.verdict.reasons {
                                     l.push_str("\n    ");

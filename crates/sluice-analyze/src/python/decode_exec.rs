@@ -57,6 +57,30 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             })
     });
     let mut out = Vec::new();
+    // PowerShell's own decoder: `-EncodedCommand` / `FromBase64String`.
+    for c in f.calls.iter().filter(|c| is_proc_sink_name(&c.target)) {
+        let cmd = super::command_of(c);
+        if cmd.contains("powershell")
+            && (cmd.contains(" -enc ")
+                || cmd.contains(" -e ")
+                || cmd.contains("-encodedcommand")
+                || cmd.contains("frombase64string"))
+        {
+            out.push(
+                at_call(
+                    f,
+                    "PY104",
+                    NAME,
+                    by_role(role, Severity::Critical, Severity::High),
+                    Confidence::High,
+                    "runs an encoded PowerShell command",
+                    c,
+                )
+                .evidence("flow: base64 → powershell execution"),
+            );
+            break;
+        }
+    }
     for c in &f.calls {
         let Some(kind) = sink_kind(c) else { continue };
         if !c.arg_labels.has(DECODEISH) {

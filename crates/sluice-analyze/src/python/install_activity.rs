@@ -154,6 +154,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         let first = cmd.split_whitespace().next().unwrap_or("");
         let base = first.rsplit(['/', '\\']).next().unwrap_or(first);
         if c.strings.is_empty()
+            || first.starts_with('-')
             || BUILD_TOOLS.contains(&base)
             || base.starts_with("python")
             || c.text.contains("sys.executable")
