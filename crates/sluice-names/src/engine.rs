@@ -479,6 +479,15 @@ impl Engine {
             base = 0.4;
             note = Some("npm refuses new punctuation-only variants, so this one is old");
         }
+        // A scoped candidate is published by its scope's owner, and people
+        // type scopes on purpose: `@org/lodash` or `@react-input/mask` next
+        // to `react-input-mask` are ordinary. The attack is the other way
+        // round (`azure-storage-blob` for `@azure/storage-blob`) or a typo
+        // in the scope itself (`@bable/core`), which keep their weight.
+        if class == MatchClass::ScopeConfusion && cand.scope.is_some() && t.scope.is_none() {
+            base = 0.4;
+            note = Some("a scope's owner chose this name on purpose");
+        }
         let steep = matches!(
             class,
             MatchClass::WordOrder | MatchClass::VersionDigits | MatchClass::Combosquat

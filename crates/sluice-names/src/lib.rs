@@ -49,7 +49,8 @@
 //!   keyboard slip, word order, py↔python, scope confusion; 0.8 other
 //!   substitution, insertion, version digits, language affix; 0.75
 //!   combosquat; 0.7 two edits (× `sqrt(1 − 2/len)`); 0.4 npm separator
-//!   variants (npm refuses new ones since 2017, so live ones are old);
+//!   variants (npm refuses new ones since 2017, so live ones are old) and
+//!   for a *scoped* candidate mirroring an unscoped name (`@org/lodash`);
 //!   0.3 cross-registry name (never flags alone; see [`cross::judge`]).
 //! - length: target ≤3 characters 0.4 (0.7 for exact keys), 4 → 0.7,
 //!   5 → 0.85, 6 → 0.95, longer 1.0 — short names have many honest
