@@ -108,6 +108,16 @@ pub fn read(tree: &FileTree) -> Option<Manifest> {
         }
     }
     import_roles(tree, &root, &mut m.roles);
+    if tree.kind == ArtifactKind::Wheel {
+        // A wheel's top-level modules (`six.py`) run when imported by name.
+        for f in tree
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".py") && !f.path.contains('/'))
+        {
+            m.roles.entry(f.path.clone()).or_insert(FileRole::Import);
+        }
+    }
     Some(m)
 }
 
@@ -999,6 +1009,29 @@ mod tests {
         assert_eq!(m.role_of("p-1.0/p/sub/__init__.py"), FileRole::Library);
         assert_eq!(m.role_of("p-1.0/p/cli.py"), FileRole::Entry);
         assert_eq!(m.role_of("p-1.0/tests/__init__.py"), FileRole::Auxiliary);
+    }
+
+    #[test]
+    fn wheel_roles() {
+        let mut t = tree(&[
+            ("six.py", ""),
+            ("pkg/__init__.py", ""),
+            ("pkg/cli.py", ""),
+            (
+                "pkg-1.0.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+            ),
+            (
+                "pkg-1.0.dist-info/entry_points.txt",
+                "[console_scripts]\npkg = pkg.cli:main\n",
+            ),
+        ]);
+        t.kind = ArtifactKind::Wheel;
+        let m = read(&t).unwrap();
+        assert_eq!(m.metadata.name.as_deref(), Some("pkg"));
+        assert_eq!(m.role_of("six.py"), FileRole::Import);
+        assert_eq!(m.role_of("pkg/__init__.py"), FileRole::Import);
+        assert_eq!(m.role_of("pkg/cli.py"), FileRole::Entry);
     }
 
     #[test]
