@@ -15,7 +15,19 @@ fn main() {
         ..sluice_sandbox::SandboxOptions::default()
     };
     match sluice_sandbox::run(std::path::Path::new(&path), &opts) {
-        Ok(r) => print!("{}", sluice_sandbox::render_text(&r)),
+        Ok(r) => {
+            print!("{}", sluice_sandbox::render_text(&r));
+            if std::env::var_os("SLUICE_SANDBOX_DEBUG").is_some() {
+                for p in &r.phases {
+                    println!(
+                        "--- {} stdout\n{}\n--- stderr\n{}",
+                        p.phase.as_str(),
+                        p.stdout_tail,
+                        p.stderr_tail
+                    );
+                }
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);

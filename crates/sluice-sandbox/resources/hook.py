@@ -76,7 +76,7 @@ def _classify_uncached(path):
         return "hook"
     if rp.startswith(_STDLIB) and "site-packages" not in rp:
         return "stdlib"
-    if any(t in rp for t in _TOOLING) or rp.startswith(_BIN):
+    if any(t in rp for t in _TOOLING) or rp.startswith(_BIN) or rp == "<pip-setuptools-caller>":
         return "tooling"
     if rp.startswith("<frozen"):
         return "stdlib"
@@ -104,6 +104,9 @@ def _stack(skip=3):
     chain, direct, seen_tooling = [], None, False
     while f is not None and len(chain) < 12:
         kind = _classify(f.f_code.co_filename)
+        if (kind == "pkg" and f.f_back is None and f.f_code.co_filename.startswith("<")
+                and "__file__" not in f.f_globals):
+            kind = "tooling"  # the outermost `python -c` code: pip's shim
         if kind == "pkg":
             if direct is None:
                 direct = not seen_tooling

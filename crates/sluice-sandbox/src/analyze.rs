@@ -480,6 +480,16 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
         let Some((kind, mut what)) = runtime_step(&raw, e) else {
             continue;
         };
+        // Files, env and native loads done by build tooling on the
+        // package's behalf (setuptools inside setup()) are not its doing.
+        if !e.direct
+            && matches!(
+                kind.as_str(),
+                "native-load" | "read-secret" | "write" | "delete" | "env-secret" | "env-dump"
+            )
+        {
+            continue;
+        }
         let (file, line) = event_location(e, c, &mut what);
         let detail = (kind == "dynamic-code").then(|| e.args.first().cloned().unwrap_or_default());
         steps.push(Step {
@@ -1235,6 +1245,7 @@ mod tests {
             args: vec!["curl".into(), "['curl', '-s', 'http://x']".into()],
             culprit: None,
             chain: vec![],
+            direct: true,
             lifecycle: None,
             spawns_lifecycle: None,
         };

@@ -31,6 +31,9 @@ pub(crate) struct AppEvent {
     /// `file:line[:col|:function]` of the innermost package frame.
     pub culprit: Option<String>,
     pub chain: Vec<String>,
+    /// No build tooling frame between the package frame and the event
+    /// (`false`: setuptools or npm did it while running package code).
+    pub direct: bool,
     /// npm lifecycle script (`preinstall`) the process runs for, if any.
     pub lifecycle: Option<String>,
     /// The npm lifecycle script a spawn starts (from the child's env).
@@ -92,6 +95,7 @@ pub(crate) fn parse(text: &str) -> Vec<AppEvent> {
             args,
             culprit: m.get("culprit").and_then(Value::as_str).map(str::to_owned),
             chain,
+            direct: m.get("direct").and_then(Value::as_bool).unwrap_or(true),
             lifecycle,
             spawns_lifecycle,
         });

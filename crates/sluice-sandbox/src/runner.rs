@@ -95,7 +95,9 @@ struct Python {
     exe: PathBuf,
     base_prefix: PathBuf,
     version: String,
-    purelib: PathBuf,
+    /// purelib first, then the interpreter's other site folders (Debian
+    /// keeps pip and setuptools in /usr/lib/python3/dist-packages).
+    site_dirs: Vec<PathBuf>,
 }
 
 fn probe_python(opt: Option<&Path>) -> Result<Python, SandboxError> {
@@ -110,14 +112,14 @@ fn probe_python(opt: Option<&Path>) -> Result<Python, SandboxError> {
             "-I",
             "-S",
             "-c",
-            "import sys,sysconfig;print(sys.executable);print(sys.base_prefix);print('%d.%d.%d'%sys.version_info[:3]);print(sysconfig.get_paths()['purelib'])",
+            "import sys,sysconfig,site;print(sys.executable);print(sys.base_prefix);print('%d.%d.%d'%sys.version_info[:3]);print(sysconfig.get_paths()['purelib']);[print(p) for p in site.getsitepackages()]",
         ])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| SandboxError::Unavailable(format!("cannot run {}: {e}", exe.display())))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let l: Vec<&str> = text.lines().collect();
-    let [exe, base, version, purelib] = l.as_slice() else {
+    let [exe, base, version, sites @ ..] = l.as_slice() else {
         return Err(SandboxError::Unavailable(format!(
             "{} did not describe itself",
             exe.display()
@@ -127,7 +129,7 @@ fn probe_python(opt: Option<&Path>) -> Result<Python, SandboxError> {
         exe: std::fs::canonicalize(exe)?,
         base_prefix: PathBuf::from(base),
         version: (*version).to_owned(),
-        purelib: PathBuf::from(purelib),
+        site_dirs: sites.iter().map(PathBuf::from).collect(),
     })
 }
 
@@ -438,10 +440,6 @@ fn supervise(
     let mut venv_site = String::new();
     if let Some(py) = &python {
         needed.push(py.base_prefix.clone());
-        if !py.purelib.starts_with(&py.base_prefix) {
-            // tooling (pip, setuptools, wheel) is linked in from here
-            needed.push(py.purelib.clone());
-        }
         let exe_dir = py.exe.parent().map(Path::to_path_buf).unwrap_or_default();
         if !exe_dir.starts_with(&py.base_prefix) {
             needed.push(exe_dir.clone());
@@ -471,7 +469,11 @@ fn supervise(
         write(&site.join("sluice_hook.py"), &bake(HOOK_PY))?;
         // Build tooling comes from the host interpreter, linked in, so the
         // offline install can build an sdist without an index.
-        if let Ok(rd) = std::fs::read_dir(&py.purelib) {
+        for dir in &py.site_dirs {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut used = false;
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().into_owned();
                 let tooling = matches!(
@@ -482,13 +484,17 @@ fn supervise(
                         | "_distutils_hack"
                         | "wheel"
                         | "distutils-precedence.pth"
-                ) || (n.ends_with(".dist-info")
+                ) || ((n.ends_with(".dist-info") || n.ends_with(".egg-info"))
                     && ["pip-", "setuptools-", "wheel-"]
                         .iter()
                         .any(|p| n.starts_with(p)));
-                if tooling {
+                if tooling && std::fs::symlink_metadata(site.join(&n)).is_err() {
                     std::os::unix::fs::symlink(e.path(), site.join(&n))?;
+                    used = true;
                 }
+            }
+            if used && !dir.starts_with(&py.base_prefix) {
+                needed.push(dir.clone());
             }
         }
         venv_site = format!("{home}/.venv/lib/python{short}/site-packages");
