@@ -222,10 +222,10 @@ fn load_engine(o: &IndexOpts) -> anyhow::Result<EngineRef> {
 
 /// Split an optional `pypi:` / `npm:` prefix off a name.
 fn split_prefix(raw: &str, default: Ecosystem) -> (Ecosystem, &str) {
-    if let Some((p, rest)) = raw.split_once(':') {
-        if let Ok(eco) = p.parse::<Ecosystem>() {
-            return (eco, rest);
-        }
+    if let Some((p, rest)) = raw.split_once(':')
+        && let Ok(eco) = p.parse::<Ecosystem>()
+    {
+        return (eco, rest);
     }
     (default, raw)
 }
