@@ -488,10 +488,16 @@ impl Engine {
             base = 0.4;
             note = Some("a scope's owner chose this name on purpose");
         }
-        let steep = matches!(
-            class,
-            MatchClass::WordOrder | MatchClass::VersionDigits | MatchClass::Combosquat
-        );
+        // `types-<name>` is typeshed's naming convention for stub packages
+        // on PyPI, a large honest family; report it without flagging.
+        if class == MatchClass::Combosquat
+            && eco == Ecosystem::PyPI
+            && cand.words.first().is_some_and(|w| w == "types")
+        {
+            base = 0.4;
+            note = Some("`types-` is typeshed's stub-package naming convention");
+        }
+        let steep = matches!(class, MatchClass::WordOrder | MatchClass::VersionDigits);
         let mut s = base * len_factor(class, t.flat.len()) * pop_factor(t.rank, total, steep);
         // Distance 2 is meaningful only when the name is long: scale by how
         // much of the name survives.

@@ -188,10 +188,10 @@ fn names_dev_targets() {
     // PyPI meets the targets.
     assert!(pypi.recall() >= 0.90, "pypi recall {}", pypi.recall());
     assert!(pypi.fp_rate() <= 0.02, "pypi fp {}", pypi.fp_rate());
-    // npm does NOT meet them (see docs/names.md, "Gaps"): about 30% of the
-    // npm benign rows are real packages outside the 20k popular list that
-    // sit one edit from a popular name. These floors guard against
-    // regressions of the measured 84% / 13%.
-    assert!(npm.recall() >= 0.82, "npm recall {}", npm.recall());
-    assert!(npm.fp_rate() <= 0.14, "npm fp {}", npm.fp_rate());
+    // npm meets the recall target but NOT the false-positive one (see
+    // docs/names.md, "Evaluation"): about 30% of the npm benign rows are
+    // real packages outside the 20k popular list one edit from a popular
+    // name. These bounds guard the measured 91% / 10.7% against regressions.
+    assert!(npm.recall() >= 0.90, "npm recall {}", npm.recall());
+    assert!(npm.fp_rate() <= 0.12, "npm fp {}", npm.fp_rate());
 }

@@ -247,6 +247,17 @@ fn combosquats() {
     );
     flags(e, &npm("lodash-utils"), "lodash", MatchClass::Combosquat);
     flags(e, &npm("express-sdk"), "express", MatchClass::Combosquat);
+    // typeshed's `types-<name>` convention is reported, not flagged.
+    let s = small();
+    flags(
+        &s,
+        &pypi("colorama-latest"),
+        "colorama",
+        MatchClass::Combosquat,
+    );
+    let m = s.check(&pypi("types-colorama"));
+    assert_eq!(m[0].class, MatchClass::Combosquat, "{m:?}");
+    assert!(m[0].score < SUSPICIOUS_AT);
     // Established combos are popular themselves.
     ok(e, &pypi("types-requests"));
     ok(e, &pypi("requests-toolbelt"));
