@@ -18,7 +18,9 @@
 //! ```
 //!
 //! **False positives.** Rare: bundlers `eval` source with source maps but
-//! never decode it first. `new Function` over `decodeURIComponent` output
+//! never decode it first. Dean Edwards' packer (`eval(function(p,a,c,k,e,d)
+//! {…})`) survives in old jQuery plugins and Sphinx themes, so that form is
+//! Medium in library code and High only where code runs unasked. `new Function` over `decodeURIComponent` output
 //! in templating code would match; none seen in the top npm packages.
 
 use sluice_model::{Confidence, Finding, Severity};
@@ -90,7 +92,9 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
                     c.node,
                     "JS204",
                     "decode-execute",
-                    sev,
+                    // Old jQuery plugins still ship Dean Edwards' packer:
+                    // worth a look where it runs unasked, weak elsewhere.
+                    if ctx.unasked() { Severity::High } else { Severity::Medium },
                     Confidence::Medium,
                     "the result of a self-decoding function is executed as code",
                 )
