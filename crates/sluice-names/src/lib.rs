@@ -50,14 +50,15 @@
 //!   substitution, insertion, version digits, language affix; 0.75
 //!   combosquat; 0.7 two edits (× `sqrt(1 − 2/len)`); 0.4 npm separator
 //!   variants (npm refuses new ones since 2017, so live ones are old) and
-//!   for a *scoped* candidate mirroring an unscoped name (`@org/lodash`);
+//!   for a *scoped* candidate mirroring an unscoped name (`@org/lodash`)
+//!   and PyPI `types-<name>` (typeshed's stub convention);
 //!   0.3 cross-registry name (never flags alone; see [`cross::judge`]).
 //! - length: target ≤3 characters 0.4 (0.7 for exact keys), 4 → 0.7,
 //!   5 → 0.85, 6 → 0.95, longer 1.0 — short names have many honest
 //!   neighbours.
 //! - popularity: `1 − k·ln(rank)/ln(corpus size)`, k = 0.25 (0.6 for word
-//!   order, version digits and combosquats, whose honest look-alikes are
-//!   common among mid-ranked names).
+//!   order and version digits, whose honest look-alikes are common among
+//!   mid-ranked names).
 //! - controls (multiply): candidate itself popular (both established) ×0.3
 //!   (×0.45 if the target ranks over 1000× higher); candidate popular in the
 //!   other registry ×0.5 (typo classes); npm candidate whose punctuation-free
