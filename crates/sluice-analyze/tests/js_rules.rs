@@ -28,6 +28,8 @@ const TABLE: &[(&str, FileRole, &str)] = &[
     ("JS208_ok.js", FileRole::Install, "JS208"),
     ("JS209.js", FileRole::Install, "JS209"),
     ("JS209_ok.js", FileRole::Install, "JS209"),
+    ("JS210.js", FileRole::Library, "JS210"),
+    ("JS210_ok.js", FileRole::Install, "JS210"),
     // Install activity only counts in install scripts.
     ("JS209.js", FileRole::Library, "-JS209"),
 ];

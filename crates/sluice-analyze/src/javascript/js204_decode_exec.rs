@@ -94,7 +94,11 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
                     "decode-execute",
                     // Old jQuery plugins still ship Dean Edwards' packer:
                     // worth a look where it runs unasked, weak elsewhere.
-                    if ctx.unasked() { Severity::High } else { Severity::Medium },
+                    if ctx.unasked() {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
                     Confidence::Medium,
                     "the result of a self-decoding function is executed as code",
                 )

@@ -21,6 +21,7 @@ mod js206_reverse_shell;
 mod js207_persistence;
 mod js208_destruction;
 mod js209_install_activity;
+mod js210_hidden_code;
 
 use sluice_model::{Confidence, Finding, RuleCode, Severity};
 
@@ -48,6 +49,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("JS207", js207_persistence::check),
     ("JS208", js208_destruction::check),
     ("JS209", js209_install_activity::check),
+    ("JS210", js210_hidden_code::check),
 ];
 
 /// Run every JavaScript rule over one file.
