@@ -296,6 +296,7 @@ struct Builder<'t, 's> {
     returns: Vec<(usize, Node<'t>)>,
     fn_ret: HashMap<usize, Labels>,
     local_fns: HashMap<String, Vec<usize>>,
+    lambdas: HashMap<String, Node<'t>>,
     vars: HashMap<Key, Labels>,
     consts: HashMap<Key, Vec<String>>,
     aliases: HashMap<Key, String>,
@@ -322,6 +323,7 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         returns: Vec::new(),
         fn_ret: HashMap::new(),
         local_fns: HashMap::new(),
+        lambdas: HashMap::new(),
         vars: HashMap::new(),
         consts: HashMap::new(),
         aliases: HashMap::new(),
@@ -890,6 +892,16 @@ impl<'t> Builder<'t, '_> {
                 self.aliases.entry((scope, name)).or_insert(t);
             }
         }
+        // `_ = lambda x: zlib.decompress(base64.b64decode(x[::-1]))`: a call
+        // of `_` returns what the lambda's body computes.
+        for &(_, l, r) in &self.assigns {
+            if l.kind() == "identifier"
+                && r.kind() == "lambda"
+                && let Some(body) = r.child_by_field_name("body")
+            {
+                self.lambdas.insert(self.text(l).to_owned(), body);
+            }
+        }
         for _ in 0..3 {
             let mut changed = false;
             for i in 0..self.assigns.len() {
@@ -1212,6 +1224,16 @@ impl<'t> Builder<'t, '_> {
                 .first()
                 .map(|k| env_key_labels(k))
                 .unwrap_or(Labels::NONE);
+        }
+        let bare = if f.kind() == "parenthesized_expression" {
+            f.named_child(0).unwrap_or(f)
+        } else {
+            f
+        };
+        if bare.kind() == "identifier"
+            && let Some(body) = self.lambdas.get(self.text(bare)).copied()
+        {
+            l |= self.labels(body, scope, depth + 1);
         }
         // Local function results carry what they return.
         if let Some(fns) = self.local_targets(f, scope) {

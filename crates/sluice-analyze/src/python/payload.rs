@@ -112,7 +112,8 @@ pub fn encoding_of(s: &str) -> Option<&'static str> {
         && t.bytes().any(|b| b.is_ascii_digit());
     // Identifiers and paths are alphanumeric too; real base64 has few
     // long runs of lower-case letters and no `=` except at the end.
-    let eq_ok = t.trim_end_matches('=').bytes().all(|b| b != b'=');
+    // (or at the start, when the blob is stored reversed).
+    let eq_ok = t.trim_matches('=').bytes().all(|b| b != b'=');
     if b64 && mixed && eq_ok {
         return Some("base64");
     }
@@ -216,9 +217,29 @@ fn looks_python(t: &str) -> bool {
     hits >= 2 || (hits >= 1 && t.len() < 400 && t.contains('('))
 }
 
-/// Decode a string through up to four layers.
+/// Decode a string through up to four layers; a string that only makes
+/// sense reversed (`b64decode(s[::-1])`, a common obfuscator trick) is
+/// tried backwards too.
 #[must_use]
 pub fn decode(s: &str) -> Option<Decoded> {
+    let forward = decode_forward(s);
+    if forward
+        .as_ref()
+        .is_some_and(|d| d.is_code() || d.is_media())
+    {
+        return forward;
+    }
+    let reversed: String = s.chars().rev().collect();
+    match decode_forward(&reversed) {
+        Some(mut d) if d.is_code() => {
+            d.layers.insert(0, "reverse");
+            Some(d)
+        }
+        _ => forward,
+    }
+}
+
+fn decode_forward(s: &str) -> Option<Decoded> {
     let enc = encoding_of(s)?;
     let t = stripped(s);
     if t.len() > MAX_DECODED * 2 {
