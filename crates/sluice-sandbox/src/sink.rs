@@ -654,6 +654,43 @@ mod tests {
         );
     }
 
+    /// A minimal TLS 1.2 ClientHello carrying one server_name extension.
+    fn client_hello(name: &str) -> Vec<u8> {
+        let n = name.as_bytes();
+        let mut sni = Vec::new();
+        sni.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes()); // list length
+        sni.push(0); // host_name
+        sni.extend_from_slice(&(n.len() as u16).to_be_bytes());
+        sni.extend_from_slice(n);
+        let mut ext = vec![0, 0]; // server_name
+        ext.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&sni);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7u8; 32]); // random
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one cipher suite
+        body.extend_from_slice(&[1, 0]); // compression: null
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hs = vec![1, 0];
+        hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        hs.extend_from_slice(&body);
+        let mut rec = vec![0x16, 3, 1];
+        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&hs);
+        rec
+    }
+
+    #[test]
+    fn sni_of_a_client_hello() {
+        let h = client_hello("collect.example.test");
+        assert_eq!(tls_sni(&h).as_deref(), Some("collect.example.test"));
+        // every truncation is handled without panicking
+        for i in 0..h.len() {
+            let _ = tls_sni(&h[..i]);
+        }
+    }
+
     #[test]
     fn sni_of_truncated_hello_is_none() {
         assert_eq!(tls_sni(&[0x16, 3, 1, 0, 5, 1]), None);

@@ -58,6 +58,13 @@ for host, port in [("8.8.8.8", 53), ("1.1.1.1", 443), ("10.0.0.1", 22), ("192.16
         s.close()
     except OSError as e:
         print("tcp", host, e)
+try:
+    import ssl
+    ssl.create_default_context().wrap_socket(
+        socket.create_connection(("tls.example.test", 443), timeout=3),
+        server_hostname="tls.example.test")
+except (OSError, ValueError) as e:
+    print("tls", e)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"probe-udp", ("9.9.9.9", 123))
 try:
@@ -111,6 +118,13 @@ time.sleep(0.5)
             .iter()
             .any(|n| n.proto == "udp" && n.payload.contains("probe-udp")),
         "UDP datagram not caught"
+    );
+    assert!(
+        r.network
+            .iter()
+            .any(|n| n.sni.as_deref() == Some("tls.example.test")
+                && n.name.as_deref() == Some("tls.example.test")),
+        "TLS SNI not recorded"
     );
     let out = &r.phases[0].stdout_tail;
     assert!(!out.contains("ipv6 connected"), "{out}");
