@@ -162,3 +162,23 @@ fn hidden_payload_is_decoded_and_judged() {
         inner.evidence
     );
 }
+
+#[test]
+fn token_stealer_in_library_code_is_high() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/resources/fixtures/python/PY103_pos_discord.py"
+    ))
+    .unwrap();
+    let file = SourceFile {
+        path: "pkg-1.0/pkg/grab.py",
+        text: &text,
+        role: FileRole::Library,
+    };
+    let f = python::check(&file)
+        .into_iter()
+        .find(|f| f.rule.as_str() == "PY103")
+        .unwrap();
+    assert_eq!(f.severity, Severity::High, "{f:?}");
+    assert!(f.message.contains("discord"), "{}", f.message);
+}

@@ -50,6 +50,12 @@ fn is_exec_sink(c: &Call) -> bool {
 /// A shell command line that downloads and runs in one go.
 #[must_use]
 pub fn is_fetch_and_run(cmd: &str) -> bool {
+    // `python -c "exec(urlopen(...).read())"` handed to a shell.
+    if (cmd.contains("urlopen") || cmd.contains("requests.get") || cmd.contains("urlretrieve"))
+        && (cmd.contains("exec(") || cmd.contains("eval(") || cmd.contains("os.system("))
+    {
+        return true;
+    }
     let has_fetch = [
         "curl ",
         "wget ",

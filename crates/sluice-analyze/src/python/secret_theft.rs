@@ -81,7 +81,7 @@ const FILE_OPS: &[&str] = &[
     "Path",
 ];
 
-fn reads_secret(c: &Call) -> Option<(&'static str, Kind)> {
+fn reads_secret(c: &Call, fallback: Option<&'static str>) -> Option<(&'static str, Kind)> {
     let file_op = FILE_OPS.contains(&c.target.as_str())
         || matches!(
             c.method.as_str(),
@@ -109,6 +109,10 @@ fn reads_secret(c: &Call) -> Option<(&'static str, Kind)> {
         if c.strings.iter().any(|s| is_secret_env(s)) {
             return None;
         }
+        // The path came through variables: name the store the file mentions.
+        if let Some(k) = fallback {
+            return Some((k, kind_of(k)));
+        }
         return Some(("credential file", Kind::Service));
     }
     if matches!(c.target.as_str(), "os.getenv" | "os.environ.get") && c.result.has(Labels::SECRET) {
@@ -121,10 +125,16 @@ fn reads_secret(c: &Call) -> Option<(&'static str, Kind)> {
 #[must_use]
 pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let role = f.file.role;
+    // The most private credential store the file's literals name.
+    let fallback = f
+        .strings
+        .iter()
+        .filter_map(|s| sensitive_path(&s.value))
+        .max_by_key(|k| kind_of(k));
     let reads: Vec<(&Call, &'static str, Kind)> = f
         .calls
         .iter()
-        .filter_map(|c| reads_secret(c).map(|(w, k)| (c, w, k)))
+        .filter_map(|c| reads_secret(c, fallback).map(|(w, k)| (c, w, k)))
         .collect();
     let sends: Vec<&Call> = f
         .calls
