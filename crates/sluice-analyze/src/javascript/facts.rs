@@ -889,8 +889,13 @@ impl<'a> Facts<'a> {
             }
             "parenthesized_expression" => self.const_string(self.strip_parens(i), depth + 1),
             "call_expression" => {
-                // `['cu', 'rl'].join('')`
                 let callee = self.field(i, "function");
+                // `atob('Y2hpbGRfcHJvY2Vzcw==')`,
+                // `Buffer.from('…', 'base64').toString()`: decode constants.
+                if let Some(d) = self.decoded_constant(i, depth) {
+                    return Some(d);
+                }
+                // `['cu', 'rl'].join('')`
                 if self.kind(callee) != "member_expression"
                     || self.text(self.field(callee, "property")) != "join"
                 {
@@ -928,6 +933,48 @@ impl<'a> Facts<'a> {
             }
             s
         })
+    }
+
+    /// The text of a base64 decode of a constant, when it is printable.
+    fn decoded_constant(&self, i: u32, depth: usize) -> Option<String> {
+        use base64::Engine as _;
+        let callee = self.field(i, "function");
+        let args = self.field(i, "arguments");
+        let arg = |k: usize| self.children(args).nth(k).unwrap_or(NONE);
+        let encoded = match self.text(callee) {
+            "atob" => self.const_string(arg(0), depth + 1)?,
+            // `Buffer.from(x, 'base64').toString(…)`
+            _ if self.kind(callee) == "member_expression"
+                && self.text(self.field(callee, "property")) == "toString" =>
+            {
+                let inner = self.field(callee, "object");
+                if self.kind(inner) != "call_expression"
+                    || self.text(self.field(inner, "function")) != "Buffer.from"
+                {
+                    return None;
+                }
+                let iargs = self.field(inner, "arguments");
+                let enc = self
+                    .children(iargs)
+                    .nth(1)
+                    .and_then(|e| self.string_value(e))?;
+                if !enc.eq_ignore_ascii_case("base64") {
+                    return None;
+                }
+                self.const_string(self.children(iargs).next().unwrap_or(NONE), depth + 1)?
+            }
+            _ => return None,
+        };
+        if encoded.contains('…') || encoded.len() > 4096 {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        text.chars()
+            .all(|c| !c.is_control() || c.is_whitespace())
+            .then_some(text)
     }
 
     fn own_labels(&self) -> Vec<u32> {

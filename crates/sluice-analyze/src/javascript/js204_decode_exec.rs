@@ -54,13 +54,25 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
             f.arg_labels(c) & label::DECODED != 0
         };
         if runs && decoded && f.arg_labels(c) & label::NET == 0 {
+            // Strong when the argument *is* a decode (or a constant bound to
+            // one, or an array holding one: `['-e', atob(…)]`); a longer
+            // label flow is weaker, since labels spread in minified code.
+            let direct = c.args.iter().take(2).any(|&a| {
+                direct_decode(f, a, 0)
+                    || (f.kind(a) == "array" && f.children(a).any(|x| direct_decode(f, x, 0)))
+            });
+            let (sev, conf) = if direct {
+                (sev, Confidence::High)
+            } else {
+                (Severity::Medium, Confidence::Low)
+            };
             out.push(
                 ctx.finding(
                     c.node,
                     "JS204",
                     "decode-execute",
                     sev,
-                    Confidence::High,
+                    conf,
                     "decoded data is executed as code",
                 )
                 .evidence(format!(
@@ -70,6 +82,29 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
                     } else {
                         path
                     }
+                )),
+            );
+        }
+    }
+    // `global[atob('ZXZhbA==')](x)`: a function chosen by a decoded name.
+    // The index must *be* a decode (or a constant holding one): labels
+    // spread too far through minified code to be trusted here.
+    for c in &f.calls {
+        let callee = f.field(c.node, if c.is_new { "constructor" } else { "function" });
+        if f.kind(callee) == "subscript_expression" && direct_decode(f, f.field(callee, "index"), 0)
+        {
+            out.push(
+                ctx.finding(
+                    c.node,
+                    "JS204",
+                    "decode-execute",
+                    sev,
+                    Confidence::High,
+                    "a function whose name is decoded at run time is called",
+                )
+                .evidence(format!(
+                    "callee: {}",
+                    f.text(callee).chars().take(120).collect::<String>()
                 )),
             );
         }
@@ -141,4 +176,37 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
     }
     out.truncate(8);
     out
+}
+
+/// `atob(…)`, `Buffer.from(…, 'base64')(.toString())`,
+/// `String.fromCharCode(…)`, `unescape(…)`, or a constant bound to one.
+fn direct_decode(f: &super::facts::Facts<'_>, i: u32, depth: usize) -> bool {
+    if depth > 3 {
+        return false;
+    }
+    match f.kind(i) {
+        "parenthesized_expression" => f
+            .children(i)
+            .next()
+            .is_some_and(|c| direct_decode(f, c, depth + 1)),
+        "identifier" => f.decl_of(i).is_some_and(|d| {
+            !d.reassigned && d.init != super::facts::NONE && direct_decode(f, d.init, depth + 1)
+        }),
+        "call_expression" => {
+            let Some(c) = f.call_at(i) else { return false };
+            let p = c.path.as_deref().unwrap_or("");
+            if matches!(p, "atob" | "unescape" | "String.fromCharCode")
+                || p.starts_with("String.fromCharCode.")
+            {
+                return true;
+            }
+            if matches!(p, "Buffer.from" | "Buffer") {
+                return api::call_labels(f, c) & label::DECODED != 0;
+            }
+            c.method == Some("toString")
+                && c.receiver != super::facts::NONE
+                && direct_decode(f, c.receiver, depth + 1)
+        }
+        _ => false,
+    }
 }
