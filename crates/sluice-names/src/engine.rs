@@ -14,6 +14,27 @@ use crate::private::PrivateList;
 /// The compact popularity index shipped with sluice (see `data/README.md`).
 static BUILTIN_INDEX: &[u8] = include_bytes!("../data/popular.idx.gz");
 
+/// English words of 4–12 letters (derived from Debian's `wamerican`, see
+/// `data/README.md`), one a line, gzip.
+static DICTIONARY: &[u8] = include_bytes!("../data/words.txt.gz");
+
+/// The shipped English word list, inflated on first use.
+fn dictionary() -> &'static std::collections::HashSet<String> {
+    static WORDS: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        use std::io::Read;
+        let mut text = String::new();
+        // Shipped data; a failure would only leave the set empty.
+        let _ = flate2::read::GzDecoder::new(DICTIONARY)
+            .take(8 << 20)
+            .read_to_string(&mut text);
+        text.lines()
+            .filter(|w| w.len() >= 4 && w.bytes().all(|b| b.is_ascii_lowercase()))
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
 /// How a candidate name imitates its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -172,6 +193,11 @@ pub const SQUAT_AT: f32 = 0.7;
 /// Score factor when every word the candidate changed is a common word of
 /// package names (a different project, not a slip of the finger).
 const VOCAB_FACTOR: f32 = 0.55;
+/// npm score factor for a candidate that reads as an independent name: the
+/// changed word is an English word or two words glued (`talkback`,
+/// `eventlistener`), the words are reordered dictionary words, or a
+/// language marker of the target was dropped (`string` for `string-ts`).
+const NPM_WORDLIKE_FACTOR: f32 = 0.6;
 
 /// Matches below this score are not reported at all.
 const REPORT_AT: f32 = 0.2;
@@ -381,6 +407,15 @@ impl Engine {
             // One score per (target, class); several steps can find the same.
             raw.sort_unstable_by_key(|r| (r.0, r.1));
             raw.dedup_by_key(|r| (r.0, r.1));
+            // A target that a structural class explains (`retry-promise`
+            // drops the `ts` of `ts-retry-promise`) is judged on that
+            // explanation, not on the looser two-edit view of the same pair.
+            let explained: Vec<u32> = raw
+                .iter()
+                .filter(|r| r.1 != MatchClass::EditDistance2)
+                .map(|r| r.0)
+                .collect();
+            raw.retain(|r| r.1 != MatchClass::EditDistance2 || !explained.contains(&r.0));
             for (id, class, note) in raw {
                 let Some(t) = corpus.get(id) else { continue };
                 if t.name == cand.name {
@@ -534,7 +569,63 @@ impl Engine {
             {
                 s *= VOCAB_FACTOR;
                 note = Some("every changed word is a common package-name word");
+            } else if eco == Ecosystem::Npm
+                && class != MatchClass::EditDistance2
+                && !changed.is_empty()
+                && changed.iter().all(|w| self.wordlike(w))
+            {
+                // npm holds ~3 million names for our 20,000 popular ones, so
+                // a real word one key from a popular name is usually someone
+                // else's project (`talkback`/`walk-back`), whereas typos make
+                // non-words. Two edits are left alone: random pairs of edits
+                // land on words too often (`debugdogs`).
+                s *= NPM_WORDLIKE_FACTOR;
+                note = Some("the changed word reads as an ordinary word or word pair");
             }
+        }
+        // Look-alike characters that spell another word (`is-uri` next to
+        // `is-url`) are the same case as the typo classes above.
+        if eco == Ecosystem::Npm && class == MatchClass::Homoglyph {
+            let changed: Vec<&String> =
+                cand.words.iter().filter(|w| !t.words.contains(w)).collect();
+            if !changed.is_empty() && changed.iter().all(|w| self.wordlike(w)) {
+                s *= NPM_WORDLIKE_FACTOR;
+                note = Some("the changed word reads as an ordinary word or word pair");
+            }
+        }
+        // npm: a scoped name is chosen by its scope's owner; near an
+        // *unscoped* popular name (`@xstyled/system` by `styled-system`) it
+        // is that owner's own project. Attacks go the other way round
+        // (`azure-storage-blob` for `@azure/storage-blob`) or typo the scope.
+        if eco == Ecosystem::Npm
+            && cand.scope.is_some()
+            && t.scope.is_none()
+            && class != MatchClass::ScopeConfusion
+        {
+            s *= 0.5;
+            note = Some("a scope's owner chose this name on purpose");
+        }
+        // npm: reordered dictionary words (`path-normalize` for
+        // `normalize-path`) are a natural way to name another project.
+        if eco == Ecosystem::Npm
+            && class == MatchClass::WordOrder
+            && cand.words.iter().all(|w| self.is_word(w))
+        {
+            s *= NPM_WORDLIKE_FACTOR;
+            note = Some("reordered ordinary words");
+        }
+        // npm: dropping the target's language marker (`string` for
+        // `string-ts`, `retry-promise` for `ts-retry-promise`) names the
+        // generic project the marked port was named after.
+        // An unscoped copy of a scoped name (`solana-web3` for
+        // `@solana/web3.js`) is the attack direction and keeps its weight.
+        if eco == Ecosystem::Npm
+            && class == MatchClass::LanguageAffix
+            && t.scope.is_none()
+            && cand.flat.len() < t.flat.len()
+        {
+            s *= NPM_WORDLIKE_FACTOR;
+            note = Some("the candidate drops the target's language marker");
         }
         // Both names established: the candidate is itself a popular package,
         // a known project rather than a fresh imitation. Popularity asymmetry
@@ -544,6 +635,24 @@ impl Engine {
             s *= if ratio > 1000.0 { 0.45 } else { 0.3 };
         }
         (s.clamp(0.0, 1.0), note)
+    }
+
+    /// A dictionary word (4+ letters) or a word of at least two popular
+    /// package names (3+ letters); surrounding digits ignored.
+    fn is_word(&self, w: &str) -> bool {
+        let w = w.trim_matches(|c: char| c.is_ascii_digit());
+        (w.len() >= 4 && dictionary().contains(w)) || (w.len() >= 3 && self.vocab.contains(w))
+    }
+
+    /// [`Engine::is_word`], or two such words glued (`eventlistener`).
+    fn wordlike(&self, w: &str) -> bool {
+        let w = w.trim_matches(|c: char| c.is_ascii_digit());
+        self.is_word(w)
+            || ((6..=40).contains(&w.len())
+                && (3..=w.len() - 3).any(|i| {
+                    matches!((w.get(..i), w.get(i..)), (Some(a), Some(b))
+                        if self.is_word(a) && self.is_word(b))
+                }))
     }
 
     /// [`Engine::check`] over many names, on every available core. Results

@@ -443,3 +443,28 @@ fn preferred_falls_back_to_builtin() {
     let p = Engine::preferred();
     assert!(p.sizes().0 > 10_000 && p.sizes().1 > 10_000);
 }
+
+/// npm controls for names that read as independent projects: an ordinary
+/// word or word pair one edit from a popular name, reordered ordinary words,
+/// a dropped language marker, a scope owner's own name. Typos that make
+/// non-words still flag.
+#[test]
+fn npm_independent_names() {
+    let e = Engine::builtin();
+    // A dictionary word one key from `chalk`; the non-word slip still flags.
+    ok(e, &npm("chalky"));
+    flags(e, &npm("chalkk"), "chalk", MatchClass::Repetition);
+    // Two words glued (`source` + `maps`) next to `source-map`.
+    ok(e, &npm("sourcemaps"));
+    flags(e, &npm("sourcemapp"), "source-map", MatchClass::Repetition);
+    // Reordered ordinary words.
+    ok(e, &npm("loader-style"));
+    // Dropping the `ts-` of `ts-toolbelt` names the generic project.
+    ok(e, &npm("toolbelt"));
+    // A scope owner's package near an unscoped popular name.
+    ok(e, &npm("@someone/expresss"));
+    flags(e, &npm("expresss"), "express", MatchClass::Repetition);
+    // The same rules do not apply to PyPI, whose list covers its registry
+    // far more densely.
+    assert_ne!(e.verdict(&pypi("requestss")), NameVerdict::Ok);
+}
