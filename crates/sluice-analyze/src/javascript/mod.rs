@@ -7,6 +7,22 @@
 //! *chains* (data gathered **and** sent, fetched **and** run, decoded **and**
 //! run), not single API calls, because a single call says little about
 //! intent and is everywhere in benign code.
+//!
+//! | code | name | strongest form |
+//! | --- | --- | --- |
+//! | JS201 | recon-exfiltration | hostname/user/interfaces/whole env sent by HTTP, socket or built DNS name |
+//! | JS202 | download-execute | network data into `eval`/`Function`/`vm`/shell; `curl … \| sh` executed |
+//! | JS203 | secret-theft | `.npmrc`, `.ssh`, `.aws`, browser/Discord token stores read and sent |
+//! | JS204 | decode-execute | `atob`/base64/hex/char codes into `eval`/`Function`/`vm`/`require`/process |
+//! | JS205 | obfuscated-code | obfuscator.io `_0x` names; long high-entropy literals (weak) |
+//! | JS206 | reverse-shell | a shell piped to a socket; `/dev/tcp`, `nc -e` command lines |
+//! | JS207 | persistence | writes to shell rc files, cron, Startup, LaunchAgents, systemd |
+//! | JS208 | destruction | recursive delete of home or `/`; `rm -rf ~` |
+//! | JS209 | install-script-activity | network or processes in an install script (weak) |
+//! | JS210 | hidden-code | code pushed off-screen by a wall of whitespace |
+//!
+//! Severity rises to critical where the file runs unasked (install scripts,
+//! the package's `main`); flows through minified bundles are capped.
 
 pub mod api;
 pub mod facts;

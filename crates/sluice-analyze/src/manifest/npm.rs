@@ -1,7 +1,7 @@
 //! npm manifests: package.json.
 //!
 //! Reads the `package.json` at the tree root or under the single top-level
-//! folder (`package/` in registry tarballs), fills [`Metadata`], decides
+//! folder (`package/` in registry tarballs), fills [`Metadata`](sluice_model::Metadata), decides
 //! file roles (lifecycle-script targets → install, `main`/`exports` →
 //! import, `bin` → entry) and reports `PKG35x` findings:
 //!
