@@ -700,6 +700,18 @@ async fn admin_api_and_identity() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_oversized_upstream_answers() {
+    let h = start(default_upstream(), |c| c.upstream.max_metadata_bytes = 300).await;
+    let r = get(&h.url("/simple/badjson/"), PIP_ACCEPT).await;
+    assert_eq!(r.status(), 502);
+    assert!(r.text().await.unwrap().contains("malformed"));
+    // The packument is bigger than the cap: refused, not buffered.
+    let r = get(&h.url("/npm/cleannpm"), "application/json").await;
+    assert_eq!(r.status(), 502);
+    assert!(r.text().await.unwrap().contains("cap"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_client_auth() {
     let h = start(default_upstream(), |c| c.admin.require_client_auth = true).await;
     let r = get(&h.url("/simple/cleanpkg/"), PIP_ACCEPT).await;

@@ -250,6 +250,10 @@ async fn upstream_handler(State(up): State<Arc<Upstream>>, req: Request) -> Resp
         .to_owned();
     if let Some(p) = path.strip_prefix("/simple/") {
         let project = p.trim_end_matches('/');
+        if project == "badjson" {
+            let ct = "application/vnd.pypi.simple.v1+json";
+            return ([(header::CONTENT_TYPE, ct)], "{\"files\": [{\"url\": 5").into_response();
+        }
         if project.starts_with("html") || !accept.contains("json") {
             return match up.project_html(project) {
                 Some(b) => ([(header::CONTENT_TYPE, "text/html")], b).into_response(),
