@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tools the gate's real-client tests use (crates/sluice-registry/tests/gate_clients.rs,
 # crates/sluice-cli/tests/gate_serve.rs): pip (present with python3), npm (present
-# with node), uv (installed here from PyPI), sha256sum (coreutils).
+# with node), uv (installed here from PyPI), pnpm (installed here with npm),
+# sha256sum (coreutils).
 # Idempotent: does nothing when everything is already there. Runs as root on a
 # fresh Debian machine; tests that miss a tool skip with a note instead of failing.
 set -euo pipefail
@@ -23,3 +24,9 @@ if ! command -v uv >/dev/null 2>&1; then
     fi
 fi
 command -v uv >/dev/null 2>&1 && uv --version || true
+
+if ! command -v pnpm >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    npm install --global --no-fund --no-audit pnpm@10 >/dev/null \
+        || echo "gate deps: could not install pnpm; pnpm tests will skip"
+fi
+command -v pnpm >/dev/null 2>&1 && pnpm --version || true

@@ -278,3 +278,69 @@ async fn npm_installs_clean_refuses_blocked_and_audits() {
     assert_eq!(who[0].served, 1);
     assert!(who[0].requests >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pnpm_installs_clean_and_refuses_blocked() {
+    if !have("pnpm", &["--version"]) {
+        eprintln!("skipping: pnpm is not installed");
+        return;
+    }
+    let h = start(default_upstream(), |_| {}).await;
+    let proj = h.dir.path().join("pproj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("package.json"),
+        r#"{"name":"t","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join(".npmrc"),
+        format!(
+            "registry=http://{a}/npm/\n//{a}/npm/:_authToken=web-secret\n",
+            a = h.addr
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let (proj, store, home) = (
+            proj.clone(),
+            h.dir.path().join("pstore"),
+            h.dir.path().join("phome"),
+        );
+        async move {
+            tokio::process::Command::new("pnpm")
+                .args(args)
+                .arg("--store-dir")
+                .arg(&store)
+                .current_dir(&proj)
+                .env("HOME", &home)
+                .env("XDG_CACHE_HOME", home.join("cache"))
+                .env("XDG_DATA_HOME", home.join("data"))
+                .env("XDG_CONFIG_HOME", home.join("config"))
+                .env("CI", "true")
+                .env_remove("npm_config_registry")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    // pnpm asks for the abbreviated packument.
+    let o = run(&["add", "cleannpm@1.0.0", "--reporter=append-only"]).await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(proj.join("node_modules/cleannpm/package.json").exists());
+    let o = run(&["add", "evilnpm", "--reporter=append-only"]).await;
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("403"), "{}", text(&o));
+    let who = h
+        .gate
+        .store
+        .who_pulled(Ecosystem::Npm, "cleannpm", None)
+        .unwrap();
+    assert_eq!(who[0].principal, "web-app", "{who:?}");
+    let rows = h
+        .gate
+        .store
+        .downloads_of(Ecosystem::Npm, "cleannpm", None, 5)
+        .unwrap();
+    assert!(rows[0].user_agent.starts_with("pnpm/"), "{rows:?}");
+}
