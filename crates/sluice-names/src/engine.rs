@@ -122,6 +122,21 @@ impl MatchClass {
         }
     }
 
+    /// A single-edit typo class (omission … homoglyph).
+    #[must_use]
+    pub fn is_one_edit(self) -> bool {
+        matches!(
+            self,
+            MatchClass::Omission
+                | MatchClass::Repetition
+                | MatchClass::Insertion
+                | MatchClass::Transposition
+                | MatchClass::KeyboardSubstitution
+                | MatchClass::Substitution
+                | MatchClass::Homoglyph
+        )
+    }
+
     /// The finding code for this class.
     #[must_use]
     pub fn code(self) -> &'static str {
@@ -460,6 +475,23 @@ impl Engine {
                 }
             }
         }
+        // The nearest neighbour explains a name best: when a popular name is
+        // one edit away, a two-edit match elsewhere (`talkback` is one edit
+        // from `walk-back`, two from `stackback`) scores no higher than it.
+        let nearest = out
+            .iter()
+            .filter(|m| m.class.is_one_edit())
+            .map(|m| m.score)
+            .fold(None, |a: Option<f32>, s| Some(a.map_or(s, |a| a.max(s))));
+        if let Some(cap) = nearest {
+            for m in &mut out {
+                if m.class == MatchClass::EditDistance2 && m.score > cap {
+                    m.score = cap;
+                    m.note
+                        .push_str("; capped at the score of a nearer (one-edit) neighbour");
+                }
+            }
+        }
         // Same name as a popular package of the other registry: reported at a
         // score that never flags on its own (see `cross::judge`).
         if let Some((other, tname, rank)) = twin {
@@ -532,7 +564,20 @@ impl Engine {
             base = 0.4;
             note = Some("`types-` is typeshed's stub-package naming convention");
         }
-        let steep = matches!(class, MatchClass::WordOrder | MatchClass::VersionDigits);
+        // A *separated* major-version word added to a popular name
+        // (`mongoose-4`, `react-spring-v7`) mimics a release line, a common
+        // attacker pattern; honest successors glue the digit (`inquirer2`,
+        // `htmlparser2`). It keeps the gentle popularity slope.
+        let version_word = class == MatchClass::VersionDigits
+            && cand.scope.is_none()
+            && cand.words.len() >= 2
+            && cand.words.last().is_some_and(|w| {
+                let d = w.strip_prefix('v').unwrap_or(w);
+                !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+            })
+            && !t.flat.ends_with(|c: char| c.is_ascii_digit());
+        let steep =
+            !version_word && matches!(class, MatchClass::WordOrder | MatchClass::VersionDigits);
         let mut s = base * len_factor(class, t.flat.len()) * pop_factor(t.rank, total, steep);
         // Distance 2 is meaningful only when the name is long: scale by how
         // much of the name survives.

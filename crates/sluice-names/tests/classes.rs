@@ -468,3 +468,41 @@ fn npm_independent_names() {
     // far more densely.
     assert_ne!(e.verdict(&pypi("requestss")), NameVerdict::Ok);
 }
+
+/// A separated major-version word (`-1`, `-v7`) added to a popular name keeps
+/// the gentle popularity slope; a glued successor digit stays weak.
+#[test]
+fn separated_version_word() {
+    let e = Engine::builtin();
+    let score = |n: &str| {
+        e.check(&npm(n))
+            .iter()
+            .find(|m| m.target == "font-awesome")
+            .map(|m| (m.class, m.score))
+    };
+    let (class, sep) = score("fontawesome-1").unwrap();
+    assert_eq!(class, MatchClass::VersionDigits);
+    assert!(sep >= SUSPICIOUS_AT, "{sep}");
+    let (_, glued) = score("fontawesome1").unwrap();
+    assert!(glued < sep, "{glued} vs {sep}");
+}
+
+/// A two-edit match never outscores the name's nearest (one-edit) neighbour.
+#[test]
+fn nearest_neighbour_caps_two_edits() {
+    let e = Engine::builtin();
+    for n in ["talkback", "chalky", "expresss"] {
+        let m = e.check(&npm(n));
+        let one = m
+            .iter()
+            .filter(|x| x.class.is_one_edit())
+            .map(|x| x.score)
+            .fold(0.0f32, f32::max);
+        if one > 0.0 {
+            for x in m.iter().filter(|x| x.class == MatchClass::EditDistance2) {
+                assert!(x.score <= one, "{n}: {m:?}");
+            }
+        }
+    }
+    ok(e, &npm("talkback"));
+}
