@@ -1402,13 +1402,32 @@ async fn serve_artifact(
         );
         return forbidden(&reason, &verdict);
     }
-    let bytes = match tokio::fs::read(st.blobs.path(&sha)).await {
-        Ok(b) => b,
+    // Streamed from disk in chunks: many concurrent downloads of large
+    // artifacts must not each hold the whole file in memory.
+    let (file, len) = match tokio::fs::File::open(st.blobs.path(&sha)).await {
+        Ok(f) => match f.metadata().await {
+            Ok(m) => (f, m.len()),
+            Err(e) => {
+                tracing::error!("blob stat: {e}");
+                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+            }
+        },
         Err(e) => {
-            tracing::error!("blob read: {e}");
+            tracing::error!("blob open: {e}");
             return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
         }
     };
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 256 << 10];
+        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
     audit(
         st,
         client,
@@ -1421,8 +1440,9 @@ async fn serve_artifact(
         true,
         "ok",
     );
-    let mut r = Response::new(Body::from(bytes));
+    let mut r = Response::new(Body::from_stream(stream));
     let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     // Never a Content-Encoding on archives: clients would unpack and the hash would fail.
     h.insert(
         header::CONTENT_TYPE,
