@@ -591,6 +591,12 @@ impl Engine {
             s *= 0.6;
             note = Some("the candidate is the undigited (usually older) name");
         }
+        // The same inside a name: `es-set` for `es6-set`, `bumpversion` for
+        // `bump2version` — a dropped digit is rarely a slip of the finger.
+        if class == MatchClass::Omission && dropped_digit(&cand.flat, &t.flat) {
+            s *= 0.6;
+            note = Some("the candidate lacks a digit of the target (usually the older name)");
+        }
         // A typo makes a non-word; when every changed word is a common word
         // of package names (`path-parser` vs `path-parse`), it is more likely
         // a different project.
@@ -1221,6 +1227,17 @@ fn combos(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str)
     }
 }
 
+/// `short` is `long` with one digit removed.
+fn dropped_digit(short: &str, long: &str) -> bool {
+    let (a, b) = (short.as_bytes(), long.as_bytes());
+    if b.len() != a.len() + 1 {
+        return false;
+    }
+    // First differing position; the rest must line up shifted by one.
+    let i = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    b.get(i).is_some_and(u8::is_ascii_digit) && a.get(i..) == b.get(i + 1..)
+}
+
 /// Popularity factor: 1.0 for the top name, falling to ~0.75 for the last
 /// name of the corpus (log scale); to 0.4 for the weak classes (`steep`),
 /// whose honest look-alikes are common among mid-ranked names.
@@ -1241,8 +1258,11 @@ fn len_factor(class: MatchClass, target_flat_len: usize) -> f32 {
         MatchClass::Separator | MatchClass::Homoglyph | MatchClass::ScopeConfusion
     );
     match target_flat_len {
-        0..=3 if exact_key => 0.7,
-        0..=3 => 0.4,
+        // Two characters: every other two-character string is one edit or
+        // one look-alike away (`0x` and `ox`); no class means much there.
+        0..=2 => 0.4,
+        3 if exact_key => 0.7,
+        3 => 0.4,
         4 => 0.7,
         5 => 0.85,
         6 => 0.95,

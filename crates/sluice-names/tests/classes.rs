@@ -506,3 +506,28 @@ fn nearest_neighbour_caps_two_edits() {
     }
     ok(e, &npm("talkback"));
 }
+
+/// A dropped digit (`d-array` for `d3-array`) weighs less than a dropped
+/// letter of the same name.
+#[test]
+fn dropped_digit_weighs_less() {
+    let e = Engine::builtin();
+    let score = |n: &str| {
+        e.check(&npm(n))
+            .iter()
+            .find(|m| m.target == "d3-array" && m.class == MatchClass::Omission)
+            .map(|m| m.score)
+            .unwrap_or_else(|| panic!("{n}: no omission of d3-array"))
+    };
+    assert!(score("d-array") < score("d3-aray") * 0.7);
+}
+
+/// Two-character names: every look-alike is some other short name.
+#[test]
+fn two_character_targets_do_not_flag() {
+    let e = Engine::builtin();
+    ok(e, &npm("0s"));
+    ok(e, &pypi("1p"));
+    // Still reported, below the suspicious line.
+    assert!(e.check(&npm("0s")).iter().any(|m| m.target == "os"));
+}
