@@ -53,7 +53,7 @@
 //!   for a *scoped* candidate mirroring an unscoped name (`@org/lodash`)
 //!   and PyPI `types-<name>` (typeshed's stub convention);
 //!   0.3 cross-registry name (never flags alone; see [`cross::judge`]).
-//! - length: target ≤3 characters 0.4 (0.7 for exact keys), 4 → 0.7,
+//! - length: target ≤3 characters 0.4 (0.7 for exact keys of 3), 4 → 0.7,
 //!   5 → 0.85, 6 → 0.95, longer 1.0 — short names have many honest
 //!   neighbours.
 //! - popularity: `1 − k·ln(rank)/ln(corpus size)`, k = 0.25 (0.6 for word
@@ -65,9 +65,21 @@
 //!   form equals a popular name's ×0.5 (it predates npm's 2017 rule); every
 //!   changed word is a common word of package names (`path-parser` vs
 //!   `path-parse`) ×0.55; version digit *dropped* (`htmlparser` for
-//!   `htmlparser2`) ×0.6. npm matches inside one scope, and any candidate
-//!   in a scope that owns popular packages (`@types/…`), are dropped: only
-//!   the scope owner publishes there.
+//!   `htmlparser2`) or inside the name (`es-set` for `es6-set`) ×0.6. npm
+//!   only (its registry is far denser than our list): the changed word is
+//!   an English word (shipped `wamerican`-derived list, 4+ letters), a
+//!   popular-name word, or two such words glued (`sourcemaps`), for
+//!   one-edit classes and look-alikes ×0.6; reordered such words ×0.6;
+//!   the candidate drops an unscoped target's language marker (`toolbelt`
+//!   for `ts-toolbelt`) ×0.6; a scoped candidate near an unscoped name
+//!   ×0.5. A separated major-version word (`mongoose-4`) keeps the gentle
+//!   popularity slope. Two-character targets get length factor 0.4 for
+//!   every class. npm matches inside one scope, and any candidate in a
+//!   scope that owns popular packages (`@types/…`), are dropped: only the
+//!   scope owner publishes there.
+//! - which explanation counts: a target explained by a structural class is
+//!   not also scored as two edits away, and a two-edit match never scores
+//!   above the candidate's best one-edit match (the nearer neighbour).
 //!
 //! Verdict: best score ≥ 0.7 squat, ≥ 0.45 suspicious, else ok. Private
 //! names score 1.0 (exact name or scope) or 0.8–0.9 (confusable, prefix)
