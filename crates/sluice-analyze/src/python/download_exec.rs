@@ -133,8 +133,13 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         );
         // A server that evaluates what its clients send is an RPC endpoint
         // by design; fetching code from somewhere is what droppers do.
+        let deserialise = matches!(c.target.as_str(), "pickle.loads" | "cPickle.loads");
         let (sev, conf) = if serves && urls.is_empty() {
             (Severity::Medium, Confidence::Low)
+        } else if deserialise && !role.runs_unasked() {
+            // Clients unpickling their own server's answers: unsafe, but a
+            // vulnerability pattern rather than a dropper.
+            (Severity::Medium, Confidence::Medium)
         } else {
             (
                 by_role(role, Severity::Critical, Severity::High),
