@@ -13,6 +13,7 @@
 //! | PKG313 | installation-entry-point | a `setuptools.installation` entry point (the egg runs package code when executed: libpeshnx) |
 //! | PKG314 | command-shadowing | a console script named like a system command (`ls`, `sudo`, `git`, `ssh`…) unrelated to the package |
 //! | PKG315 | malformed-metadata | PKG-INFO/METADATA, setup.cfg or pyproject.toml that does not parse |
+//! | PKG316 | bundled-executable | an sdist ships ELF/PE/Mach-O executables (outside tests) |
 //!
 //! Roles: setup.py and modules imported for `cmdclass` → install; every
 //! top-level package `__init__.py` (one whose folder's parent is not a
@@ -108,6 +109,9 @@ pub fn read(tree: &FileTree) -> Option<Manifest> {
         }
     }
     import_roles(tree, &root, &mut m.roles);
+    if tree.kind != ArtifactKind::Wheel {
+        bundled_executables(tree, &mut m.findings);
+    }
     if tree.kind == ArtifactKind::Wheel {
         // A wheel's top-level modules (`six.py`) run when imported by name.
         for f in tree
@@ -188,6 +192,45 @@ fn import_roles(tree: &FileTree, root: &str, roles: &mut BTreeMap<String, FileRo
         }
         roles.entry((*p).to_owned()).or_insert(FileRole::Import);
     }
+}
+
+/// Native executables shipped in a *source* distribution: built code
+/// nobody can review (GuardDog `bundled_binary`). Wheels carry compiled
+/// extensions by design, so only sdists are checked.
+fn bundled_executables(tree: &FileTree, out: &mut Vec<Finding>) {
+    let mut hits: Vec<(&str, &str)> = Vec::new();
+    for f in &tree.files {
+        let d = &f.data;
+        let kind = if d.starts_with(b"\x7fELF") {
+            "ELF"
+        } else if d.starts_with(b"MZ") && d.len() > 0x40 {
+            "PE"
+        } else if d.starts_with(b"\xcf\xfa\xed\xfe") || d.starts_with(b"\xce\xfa\xed\xfe") {
+            "Mach-O"
+        } else {
+            continue;
+        };
+        if super::is_auxiliary(&f.path) {
+            continue;
+        }
+        hits.push((f.path.as_str(), kind));
+    }
+    let Some(first) = hits.first() else { return };
+    let mut fd = Finding::new(
+        RuleCode::new("PKG316"),
+        "bundled-executable",
+        Severity::Low,
+        Confidence::High,
+        format!(
+            "the source distribution ships {} native executable(s)",
+            hits.len()
+        ),
+    )
+    .at(first.0, 0, 0);
+    for (p, k) in hits.iter().take(5) {
+        fd = fd.evidence(format!("{k}: {p}"));
+    }
+    out.push(fd);
 }
 
 fn finding(
@@ -1009,6 +1052,36 @@ mod tests {
         assert_eq!(m.role_of("p-1.0/p/sub/__init__.py"), FileRole::Library);
         assert_eq!(m.role_of("p-1.0/p/cli.py"), FileRole::Entry);
         assert_eq!(m.role_of("p-1.0/tests/__init__.py"), FileRole::Auxiliary);
+    }
+
+    #[test]
+    fn bundled_executables_in_sdists() {
+        let t = tree(&[
+            (
+                "b-1/setup.py",
+                "from setuptools import setup\nsetup(name='b')\n",
+            ),
+            ("b-1/b/helper", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+            ("b-1/tests/data/x.so", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+        ]);
+        let m = read(&t).unwrap();
+        let f = m
+            .findings
+            .iter()
+            .find(|f| f.rule.as_str() == "PKG316")
+            .unwrap();
+        assert_eq!(f.evidence, vec!["ELF: b-1/b/helper".to_owned()]);
+        let t = tree(&[(
+            "c-1/setup.py",
+            "from setuptools import setup\nsetup(name='c')\n",
+        )]);
+        assert!(
+            read(&t)
+                .unwrap()
+                .findings
+                .iter()
+                .all(|f| f.rule.as_str() != "PKG316")
+        );
     }
 
     #[test]
