@@ -142,6 +142,7 @@ pub struct AppState {
     pypi_up: Option<url::Url>,
     npm_up: Option<url::Url>,
     cache: Mutex<HashMap<String, CacheEntry>>,
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scanner: Arc<dyn Scanner>,
 }
 
@@ -210,6 +211,7 @@ impl AppState {
             pypi_up,
             npm_up,
             cache: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             scanner: scanner.unwrap_or_else(|| Arc::new(AnalyzeScanner)),
             cfg,
         }))
@@ -219,6 +221,19 @@ impl AppState {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// One lock per upstream file, so concurrent first requests download
+    /// and judge it once (the others then find it stored).
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self
+            .flights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > 10_000 {
+            m.retain(|_, v| Arc::strong_count(v) > 1);
+        }
+        Arc::clone(m.entry(key.to_owned()).or_default())
     }
 
     fn facts(&self, eco: Ecosystem, name: &str) -> Result<PackageFacts, StoreError> {
@@ -1295,16 +1310,20 @@ async fn serve_artifact(
         );
         return forbidden(&reason, "refused");
     }
+    let flight = st.flight(&row.url);
+    let in_flight = flight.lock().await;
     let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
     let cached: Option<Sha256> = match index_sha {
         // PyPI files are addressed by the index's sha256: only that blob will do.
         Some(s) => Some(s).filter(|s| st.blobs.contains(s)),
         // npm indexes give sha512 (and some PyPI indexes no hash at all):
         // find the blob through the artifact judged for this file.
-        None => facts
-            .artifacts
-            .iter()
-            .find(|a| a.filename == row.filename && a.version == row.version)
+        None => st
+            .store
+            .artifacts_of(eco, name, Some(&row.version))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.filename == row.filename)
             .and_then(|a| a.sha256.parse().ok())
             .filter(|s| st.blobs.contains(s)),
     };
@@ -1380,6 +1399,7 @@ async fn serve_artifact(
             }
         }
     };
+    drop(in_flight);
     // The verdict may have just been written: decide again on fresh facts.
     let facts = match st.facts(eco, name) {
         Ok(f) => f,

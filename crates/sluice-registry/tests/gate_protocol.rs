@@ -712,6 +712,45 @@ async fn malformed_and_oversized_upstream_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspicious_is_held_until_approved_and_first_fetch_is_single() {
+    let h = start(default_upstream(), |_| {}).await;
+    let f = h.url("/files/pypi/suspkg/suspkg-1.0-py3-none-any.whl");
+    let r = client().get(&f).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("held for review"));
+    h.gate
+        .store
+        .decide(
+            Ecosystem::PyPI,
+            "suspkg",
+            Some("1.0"),
+            Action::Allow,
+            "reviewed",
+            "bob",
+        )
+        .unwrap();
+    assert_eq!(client().get(&f).send().await.unwrap().status(), 200);
+
+    // Eight clients ask for the same uncached file at once: one download.
+    assert_eq!(
+        get(&h.url("/simple/cleanpkg/"), PIP_ACCEPT).await.status(),
+        200
+    );
+    let before = h.upstream.hits.load(Ordering::SeqCst);
+    let url = h.url("/files/pypi/cleanpkg/cleanpkg-1.0-py3-none-any.whl");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { client().get(&url).send().await.unwrap().status() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(h.upstream.hits.load(Ordering::SeqCst) - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_client_auth() {
     let h = start(default_upstream(), |c| c.admin.require_client_auth = true).await;
     let r = get(&h.url("/simple/cleanpkg/"), PIP_ACCEPT).await;

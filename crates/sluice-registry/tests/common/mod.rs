@@ -361,6 +361,7 @@ pub fn default_upstream() -> Upstream {
             wheel("yankpkg", "0.5"),
             yanked,
             wheel("acme-internal", "1.0"),
+            wheel("suspkg", "1.0"),
         ],
         npm: vec![
             tarball("@demo/util", "1.0.0", &[]),
