@@ -695,10 +695,12 @@ impl Engine {
         (w.len() >= 4 && dictionary().contains(w)) || (w.len() >= 3 && self.vocab.contains(w))
     }
 
-    /// [`Engine::is_word`], or two such words glued (`eventlistener`).
+    /// A word of 5+ letters (a typo of a short name lands on a 4-letter
+    /// dictionary word too often), a popular-name word, or two
+    /// [`Engine::is_word`]s glued (`eventlistener`).
     fn wordlike(&self, w: &str) -> bool {
         let w = w.trim_matches(|c: char| c.is_ascii_digit());
-        self.is_word(w)
+        (self.is_word(w) && (w.len() >= 5 || self.vocab.contains(w)))
             || ((6..=40).contains(&w.len())
                 && (3..=w.len() - 3).any(|i| {
                     matches!((w.get(..i), w.get(i..)), (Some(a), Some(b))

@@ -67,8 +67,9 @@
 //!   `path-parse`) ×0.55; version digit *dropped* (`htmlparser` for
 //!   `htmlparser2`) or inside the name (`es-set` for `es6-set`) ×0.6. npm
 //!   only (its registry is far denser than our list): the changed word is
-//!   an English word (shipped `wamerican`-derived list, 4+ letters), a
-//!   popular-name word, or two such words glued (`sourcemaps`), for
+//!   an English word (shipped `wamerican`-derived list, 5+ letters), a
+//!   popular-name word, or two such words glued (4+ letters each,
+//!   `sourcemaps`), for
 //!   one-edit classes and look-alikes ×0.6; reordered such words ×0.6;
 //!   the candidate drops an unscoped target's language marker (`toolbelt`
 //!   for `ts-toolbelt`) ×0.6; a scoped candidate near an unscoped name

@@ -454,6 +454,13 @@ fn npm_independent_names() {
     // A dictionary word one key from `chalk`; the non-word slip still flags.
     ok(e, &npm("chalky"));
     flags(e, &npm("chalkk"), "chalk", MatchClass::Repetition);
+    // A 4-letter word is too easily a typo of a short name: still flagged.
+    assert_ne!(
+        e.verdict(&npm("gull")),
+        NameVerdict::Ok,
+        "{:?}",
+        e.check(&npm("gull"))
+    );
     // Two words glued (`source` + `maps`) next to `source-map`.
     ok(e, &npm("sourcemaps"));
     flags(e, &npm("sourcemapp"), "source-map", MatchClass::Repetition);
