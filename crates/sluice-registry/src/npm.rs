@@ -73,6 +73,7 @@ pub fn parse(body: &[u8]) -> Result<(Value, Vec<NpmVersion>), RegistryError> {
                         .and_then(|t| t.get(ver))
                         .and_then(Value::as_str)
                         .map(str::to_owned),
+                    removed_at: None,
                 },
             });
         }

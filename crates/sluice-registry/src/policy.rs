@@ -137,6 +137,20 @@ impl Policy {
         })
     }
 
+    /// Whether a person or the configuration explicitly allows this version
+    /// (a waiver), which also overrides upstream takedowns.
+    #[must_use]
+    pub fn waived(&self, eco: Ecosystem, name: &str, version: &str, facts: &PackageFacts) -> bool {
+        for scope in [version, ""] {
+            if let Some(d) = facts.decisions.iter().find(|d| d.version == scope) {
+                return d.action == Action::Allow;
+            }
+        }
+        self.waivers
+            .iter()
+            .any(|(e, n, v, _)| *e == eco && n == name && v.as_deref().is_none_or(|v| v == version))
+    }
+
     /// [`judge`](Self::judge) at the current time.
     #[must_use]
     pub fn judge_now(

@@ -901,6 +901,10 @@ async fn load_project(
         stale,
     } = fetched
     else {
+        // Upstream no longer has the project: files seen before are taken down.
+        st.store
+            .put_files(Ecosystem::PyPI, name, &[])
+            .map_err(|e| store_err(&e))?;
         return Ok(None);
     };
     let page = if content_type.contains("json") {
@@ -922,6 +926,7 @@ async fn load_project(
                 shasum: None,
                 metadata_sha256: f.core_metadata.clone().flatten(),
                 upload_time: f.upload_time.clone(),
+                removed_at: None,
             })
             .collect();
         if let Err(e) = st.store.put_files(Ecosystem::PyPI, name, &rows) {
@@ -1310,6 +1315,27 @@ async fn serve_artifact(
         );
         return forbidden(&reason, "refused");
     }
+    if let Some(at) = &row.removed_at
+        && !st.policy.waived(eco, name, &row.version, &facts)
+    {
+        let reason = format!(
+            "{} was removed from the upstream registry (noticed {at}); sluice no longer serves its cached copy",
+            row.filename
+        );
+        audit(
+            st,
+            client,
+            eco,
+            name,
+            &row.version,
+            &row.filename,
+            known_sha.as_deref(),
+            "removed-upstream",
+            false,
+            &reason,
+        );
+        return forbidden(&reason, "removed-upstream");
+    }
     let flight = st.flight(&row.url);
     let in_flight = flight.lock().await;
     let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
@@ -1523,6 +1549,10 @@ async fn load_packument(
         .await
         .map_err(|e| err(StatusCode::BAD_GATEWAY, e))?;
     let Fetched::Found { body, stale, .. } = fetched else {
+        // Upstream no longer has the package (unpublished or taken down).
+        st.store
+            .put_files(Ecosystem::Npm, name, &[])
+            .map_err(|e| store_err(&e))?;
         return Ok(None);
     };
     let (doc, versions) =

@@ -751,6 +751,54 @@ async fn suspicious_is_held_until_approved_and_first_fetch_is_single() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_takedown_stops_the_cached_copy() {
+    let h = start(default_upstream(), |_| {}).await;
+    let f = h.url("/files/pypi/latepkg/latepkg-1.0-py3-none-any.whl");
+    assert_eq!(client().get(&f).send().await.unwrap().status(), 200);
+    let t = h.url("/npm/evilnpm/-/evilnpm-0.9.0.tgz");
+    assert_eq!(client().get(&t).send().await.unwrap().status(), 200);
+    h.upstream.removed.lock().unwrap().extend([
+        "latepkg-1.0-py3-none-any.whl".to_owned(),
+        "evilnpm-0.9.0.tgz".to_owned(),
+    ]);
+    // The next index reads see them gone (the whole PyPI project, one npm version).
+    assert_eq!(
+        get(&h.url("/simple/latepkg/"), PIP_ACCEPT).await.status(),
+        404
+    );
+    let p: Value = get(&h.url("/npm/evilnpm"), "application/json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(p["versions"].get("0.9.0").is_none());
+    // The cached copies are no longer served, lockfile installs included.
+    for u in [&f, &t] {
+        let r = client().get(u).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{u}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("removed from the upstream registry")
+        );
+    }
+    // A person can still release it explicitly.
+    h.gate
+        .store
+        .decide(
+            Ecosystem::PyPI,
+            "latepkg",
+            Some("1.0"),
+            Action::Allow,
+            "vendored",
+            "bob",
+        )
+        .unwrap();
+    assert_eq!(client().get(&f).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_client_auth() {
     let h = start(default_upstream(), |c| c.admin.require_client_auth = true).await;
     let r = get(&h.url("/simple/cleanpkg/"), PIP_ACCEPT).await;

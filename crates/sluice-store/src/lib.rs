@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS files(
   shasum TEXT,
   metadata_sha256 TEXT,
   upload_time TEXT,
+  removed_at TEXT,
   PRIMARY KEY(ecosystem, name, filename)
 );
 CREATE TABLE IF NOT EXISTS decisions(
@@ -220,6 +221,8 @@ pub struct FileRow {
     pub metadata_sha256: Option<String>,
     /// Upload time (RFC 3339), when known.
     pub upload_time: Option<String>,
+    /// When upstream stopped listing the file (a takedown), if it did.
+    pub removed_at: Option<String>,
 }
 
 /// One row of the audit log.
@@ -320,6 +323,12 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        let has_removed: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('files') WHERE name = 'removed_at'")?
+            .exists([])?;
+        if !has_removed {
+            conn.execute_batch("ALTER TABLE files ADD COLUMN removed_at TEXT")?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -429,7 +438,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Remember the files a metadata page listed (replacing older rows).
+    /// Remember the files a fresh upstream metadata page listed, replacing
+    /// older rows. Files of the package that upstream no longer lists are
+    /// marked removed (a takedown signal) rather than forgotten, so their
+    /// cached copies are not served on as if nothing happened.
     ///
     /// # Errors
     /// Database failure.
@@ -437,9 +449,14 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
+            let at = now();
+            tx.execute(
+                "UPDATE files SET removed_at = ?3 WHERE ecosystem = ?1 AND name = ?2 AND removed_at IS NULL",
+                params![eco_str(eco), name, at],
+            )?;
             let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files(ecosystem, name, filename, version, url, sha256, integrity, shasum, metadata_sha256, upload_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO files(ecosystem, name, filename, version, url, sha256, integrity, shasum, metadata_sha256, upload_time, removed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)",
             )?;
             for f in files {
                 st.execute(params![
@@ -467,7 +484,7 @@ impl Store {
     pub fn file(&self, eco: Ecosystem, name: &str, filename: &str) -> Result<Option<FileRow>> {
         let conn = self.conn();
         let mut st = conn.prepare_cached(
-            "SELECT filename, version, url, sha256, integrity, shasum, metadata_sha256, upload_time FROM files
+            "SELECT filename, version, url, sha256, integrity, shasum, metadata_sha256, upload_time, removed_at FROM files
              WHERE ecosystem = ?1 AND name = ?2 AND filename = ?3",
         )?;
         Ok(st
@@ -481,6 +498,7 @@ impl Store {
                     shasum: r.get(5)?,
                     metadata_sha256: r.get(6)?,
                     upload_time: r.get(7)?,
+                    removed_at: r.get(8)?,
                 })
             })
             .optional()?)
@@ -929,8 +947,23 @@ mod tests {
         };
         s.put_files(Ecosystem::PyPI, "a", std::slice::from_ref(&f))
             .unwrap();
-        assert_eq!(s.file(Ecosystem::PyPI, "a", "a-1.whl").unwrap(), Some(f));
+        assert_eq!(s.file(Ecosystem::PyPI, "a", "a-1.whl").unwrap(), Some(f.clone()));
         assert_eq!(s.file(Ecosystem::PyPI, "a", "b").unwrap(), None);
+        // Upstream stops listing it: kept, marked removed; listed again: cleared.
+        s.put_files(Ecosystem::PyPI, "a", &[]).unwrap();
+        assert!(
+            s.file(Ecosystem::PyPI, "a", "a-1.whl")
+                .unwrap()
+                .unwrap()
+                .removed_at
+                .is_some()
+        );
+        s.put_files(Ecosystem::PyPI, "a", std::slice::from_ref(&f))
+            .unwrap();
+        assert_eq!(
+            s.file(Ecosystem::PyPI, "a", "a-1.whl").unwrap(),
+            Some(f.clone())
+        );
         s.put_meta("pypi:a", b"{}", "application/json").unwrap();
         assert_eq!(s.meta("pypi:a").unwrap().unwrap().0, b"{}");
     }

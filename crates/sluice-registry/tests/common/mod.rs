@@ -44,6 +44,8 @@ pub struct Upstream {
     pub tamper: AtomicBool,
     pub truncate: AtomicBool,
     pub hits: AtomicUsize,
+    /// File names the upstream no longer lists (a takedown).
+    pub removed: std::sync::Mutex<Vec<String>>,
 }
 
 pub fn wheel(project: &str, version: &str) -> PyDist {
@@ -154,11 +156,15 @@ fn hex256(b: &[u8]) -> String {
 }
 
 impl Upstream {
+    fn gone(&self, filename: &str) -> bool {
+        self.removed.lock().unwrap().iter().any(|f| f == filename)
+    }
+
     fn project_json(&self, base: &str, project: &str) -> Option<String> {
         let files: Vec<_> = self
             .py
             .iter()
-            .filter(|d| d.project == project)
+            .filter(|d| d.project == project && !self.gone(&d.filename))
             .map(|d| {
                 json!({
                     "filename": d.filename,
@@ -187,7 +193,11 @@ impl Upstream {
     fn project_html(&self, project: &str) -> Option<String> {
         let mut s = String::from("<!DOCTYPE html><html><body>\n");
         let mut any = false;
-        for d in self.py.iter().filter(|d| d.project == project) {
+        for d in self
+            .py
+            .iter()
+            .filter(|d| d.project == project && !self.gone(&d.filename))
+        {
             any = true;
             // Relative URLs, as many indexes serve them.
             s.push_str(&format!(
@@ -203,7 +213,11 @@ impl Upstream {
     }
 
     fn packument(&self, base: &str, name: &str) -> Option<String> {
-        let ds: Vec<&NpmDist> = self.npm.iter().filter(|d| d.name == name).collect();
+        let ds: Vec<&NpmDist> = self
+            .npm
+            .iter()
+            .filter(|d| d.name == name && !self.gone(&d.filename))
+            .collect();
         if ds.is_empty() {
             return None;
         }
