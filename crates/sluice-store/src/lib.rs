@@ -947,7 +947,10 @@ mod tests {
         };
         s.put_files(Ecosystem::PyPI, "a", std::slice::from_ref(&f))
             .unwrap();
-        assert_eq!(s.file(Ecosystem::PyPI, "a", "a-1.whl").unwrap(), Some(f.clone()));
+        assert_eq!(
+            s.file(Ecosystem::PyPI, "a", "a-1.whl").unwrap(),
+            Some(f.clone())
+        );
         assert_eq!(s.file(Ecosystem::PyPI, "a", "b").unwrap(), None);
         // Upstream stops listing it: kept, marked removed; listed again: cleared.
         s.put_files(Ecosystem::PyPI, "a", &[]).unwrap();
