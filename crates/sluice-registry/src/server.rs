@@ -775,7 +775,12 @@ async fn dispatch(
         return r;
     }
     if method == Method::POST {
-        if let Some(rest) = path.strip_prefix("/npm/") {
+        // npm is served at the root (the contract: `registry=http://gate/`)
+        // and under `/npm/` (kept for configurations written against it).
+        if let Some(rest) = path
+            .strip_prefix("/npm/")
+            .or_else(|| path.strip_prefix('/'))
+        {
             if rest == "-/npm/v1/security/advisories/bulk" {
                 return npm_audit(&st, &headers, body).await;
             }
@@ -796,7 +801,7 @@ async fn dispatch(
         [""] => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain")],
-            "sluice gate: PyPI at /simple/, npm at /npm/\n",
+            "sluice gate: PyPI at /simple/, npm at / (also /npm/)\n",
         )
             .into_response(),
         ["simple"] => redirect("/simple/"),
@@ -807,7 +812,11 @@ async fn dispatch(
         ["pypi", name, version, "json"] => pypi_json_api(&st, name, Some(version)).await,
         ["files", "pypi", name, filename] => pypi_file(&st, &client, name, filename).await,
         ["npm", rest @ ..] => npm_route(&st, &client, &headers, rest).await,
-        _ => err(StatusCode::NOT_FOUND, "not found"),
+        // Paths under the PyPI prefixes that matched nothing above stay
+        // 404 rather than being read as npm names.
+        ["simple" | "pypi" | "files", ..] => err(StatusCode::NOT_FOUND, "not found"),
+        // Everything else is the npm registry at the root.
+        rest => npm_route(&st, &client, &headers, rest).await,
     }
 }
 

@@ -296,7 +296,9 @@ async fn pnpm_installs_clean_and_refuses_blocked() {
     std::fs::write(
         proj.join(".npmrc"),
         format!(
-            "registry=http://{a}/npm/\n//{a}/npm/:_authToken=web-secret\n",
+            // The registry at the gate's root, as a plain `registry=` line
+            // written by a newcomer would have it.
+            "registry=http://{a}/\n//{a}/:_authToken=web-secret\n",
             a = h.addr
         ),
     )

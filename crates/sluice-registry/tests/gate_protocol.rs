@@ -446,6 +446,24 @@ async fn npm_packuments_tarballs_and_audit() {
         let r = get(&h.url(p), "application/json").await;
         assert_eq!(r.status(), 200, "{p}");
     }
+    // The registry also answers at the root (`registry=http://gate/`), with
+    // the same document; PyPI prefixes are never read as npm names.
+    let at_root: Value = get(&h.url("/@demo%2futil"), "application/json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let under_npm: Value = get(&h.url("/npm/@demo%2futil"), "application/json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_root, under_npm);
+    assert_eq!(
+        get(&h.url("/-/ping"), "application/json").await.status(),
+        200
+    );
+    assert_eq!(get(&h.url("/simple/a/b"), "text/html").await.status(), 404);
     let r = get(&h.url("/npm/cleannpm"), "application/json").await;
     assert_eq!(r.headers()["content-type"], "application/json");
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
@@ -541,6 +559,18 @@ async fn npm_packuments_tarballs_and_audit() {
     assert_eq!(a["evilnpm"][0]["severity"], "critical");
     assert_eq!(a["evilnpm"].as_array().unwrap().len(), 1);
     assert!(a.get("cleannpm").is_none());
+    // The same endpoint at the root, where `npm audit` posts when the
+    // registry is the gate's root URL.
+    let r = client()
+        .post(h.url("/-/npm/v1/security/advisories/bulk"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(a["evilnpm"][0]["severity"], "critical");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
