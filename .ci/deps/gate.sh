@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tools the gate's real-client tests use (crates/sluice-registry/tests/gate_clients.rs,
 # crates/sluice-cli/tests/gate_serve.rs): pip (present with python3), npm (present
-# with node), uv (installed here from PyPI), pnpm (installed here with npm),
-# sha256sum (coreutils).
+# with node), uv (installed here from PyPI), pnpm and yarn classic (each
+# installed here with npm from the npm registry, only when missing; yarn is
+# pinned to 1.x), sha256sum (coreutils).
 # Idempotent: does nothing when everything is already there. Runs as root on a
 # fresh Debian machine; tests that miss a tool skip with a note instead of failing.
 set -euo pipefail
@@ -30,3 +31,11 @@ if ! command -v pnpm >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
         || echo "gate deps: could not install pnpm; pnpm tests will skip"
 fi
 command -v pnpm >/dev/null 2>&1 && pnpm --version || true
+
+if ! command -v yarn >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    # yarn classic, pinned to 1.x: the registry's `latest` tag on `yarn` is
+    # 2.4.3 (a berry build), which reads neither .yarnrc nor --registry.
+    npm install --global --no-fund --no-audit yarn@1 >/dev/null \
+        || echo "gate deps: could not install yarn; yarn tests will skip"
+fi
+command -v yarn >/dev/null 2>&1 && echo "yarn $(yarn --version)" || true

@@ -1,4 +1,4 @@
-//! Real pip, uv and npm installing through the gate, which fronts a fake
+//! Real pip, uv, npm, pnpm and yarn classic installing through the gate, which fronts a fake
 //! upstream on 127.0.0.1. Each test skips (with a note) when its client is
 //! missing. Clients are pointed only at 127.0.0.1 and use temporary caches
 //! and configs.
@@ -345,4 +345,121 @@ async fn pnpm_installs_clean_and_refuses_blocked() {
         .downloads_of(Ecosystem::Npm, "cleannpm", None, 5)
         .unwrap();
     assert!(rows[0].user_agent.starts_with("pnpm/"), "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yarn_installs_clean_and_refuses_blocked() {
+    // yarn classic only: berry (2+) is configured through .yarnrc.yml and
+    // has no `--registry` flag, so its runs here would not mean the same.
+    let classic = std::process::Command::new("yarn")
+        .arg("--version")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"1."));
+    if !classic {
+        eprintln!("skipping: yarn classic (1.x) is not installed");
+        return;
+    }
+    let h = start(default_upstream(), |_| {}).await;
+    let registry = format!("http://{}/", h.addr);
+    let proj = h.dir.path().join("yproj");
+    let home = h.dir.path().join("yhome");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        proj.join("package.json"),
+        r#"{"name":"t","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    // yarn classic takes the token from .npmrc's `//host/:_authToken`, but
+    // for unscoped packages sends it only with `always-auth` (scoped ones
+    // such as @demo/util always get it).
+    std::fs::write(
+        proj.join(".npmrc"),
+        format!(
+            "registry={registry}\n//{a}/:_authToken=web-secret\nalways-auth=true\n",
+            a = h.addr
+        ),
+    )
+    .unwrap();
+    // The public registries are HTTPS; pointing https-proxy at a closed
+    // loopback port makes any fallback to them fail instead of leaving the
+    // machine. The gate is plain HTTP and is reached directly.
+    std::fs::write(
+        proj.join(".yarnrc"),
+        format!(
+            "registry \"{registry}\"\ndisable-self-update-check true\n\
+             https-proxy \"http://127.0.0.1:9\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let (proj, home, registry) = (proj.clone(), home.clone(), registry.clone());
+        async move {
+            tokio::process::Command::new("yarn")
+                .args(args)
+                .args(["--non-interactive", "--no-progress", "--registry"])
+                .arg(&registry)
+                .arg("--cache-folder")
+                .arg(home.join("cache"))
+                .current_dir(&proj)
+                .env("HOME", &home)
+                .env("YARN_CACHE_FOLDER", home.join("cache"))
+                .env("XDG_CONFIG_HOME", home.join("config"))
+                .env("CI", "true")
+                .env_remove("npm_config_registry")
+                .env_remove("NPM_CONFIG_REGISTRY")
+                .env_remove("YARN_REGISTRY")
+                .env_remove("yarn_registry")
+                .env_remove("HTTPS_PROXY")
+                .env_remove("https_proxy")
+                .env_remove("HTTP_PROXY")
+                .env_remove("http_proxy")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A clean package with a scoped dependency installs; the lockfile
+    // records the gate as the source of both tarballs.
+    let o = run(&["add", "cleannpm@1.0.0"]).await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(proj.join("node_modules/cleannpm/package.json").exists());
+    assert!(proj.join("node_modules/@demo/util/package.json").exists());
+    let lock = std::fs::read_to_string(proj.join("yarn.lock")).unwrap();
+    let resolved: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("resolved "))
+        .collect();
+    assert_eq!(resolved.len(), 2, "{lock}");
+    assert!(
+        resolved
+            .iter()
+            .all(|r| r.starts_with(&format!("\"http://{}/", h.addr))),
+        "{lock}"
+    );
+    assert!(lock.contains("cleannpm-1.0.0.tgz"), "{lock}");
+
+    // The malicious latest is refused, and nothing of it is installed.
+    let o = run(&["add", "evilnpm"]).await;
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("403"), "{}", text(&o));
+    assert!(!proj.join("node_modules/evilnpm").exists());
+
+    // who-pulled names the service whose token yarn sent.
+    let who = h
+        .gate
+        .store
+        .who_pulled(Ecosystem::Npm, "cleannpm", Some("1.0.0"))
+        .unwrap();
+    assert_eq!(who.len(), 1, "{who:?}");
+    assert_eq!(who[0].principal, "web-app", "{who:?}");
+    assert_eq!(who[0].served, 1);
+    let rows = h
+        .gate
+        .store
+        .downloads_of(Ecosystem::Npm, "cleannpm", None, 5)
+        .unwrap();
+    assert!(rows[0].user_agent.starts_with("yarn/1."), "{rows:?}");
 }
