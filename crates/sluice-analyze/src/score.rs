@@ -61,8 +61,12 @@ fn confidence_factor(c: Confidence) -> f64 {
     }
 }
 
+/// Test, doc and tooling code that users rarely run. Code that runs at
+/// install or import time is never auxiliary, wherever it lives: a
+/// `postinstall` pointing at `scripts/setup.js` must not hide behind the
+/// folder name.
 fn auxiliary(f: &Finding) -> bool {
-    f.file.as_deref().is_some_and(crate::manifest::is_auxiliary)
+    !f.install_time && f.file.as_deref().is_some_and(crate::manifest::is_auxiliary)
 }
 
 /// Context factor: where the finding's code runs.
@@ -257,6 +261,24 @@ mod tests {
         Finding::new(RuleCode::new(rule), "x", sev, conf, "m")
             .at(file, 1, 1)
             .install_time(unasked)
+    }
+
+    #[test]
+    fn install_time_code_under_an_auxiliary_folder_still_counts() {
+        // A lifecycle script kept in `scripts/` or `tests/` runs on install.
+        for file in ["package/scripts/setup.js", "pkg-1.0/tests/hook.py"] {
+            let v = judge(&[f("JS201", Severity::Critical, Confidence::High, file, true)]);
+            assert_eq!(v.level, VerdictLevel::Malicious, "{file}");
+            // The same code that nobody runs stays below malicious.
+            let v = judge(&[f(
+                "JS201",
+                Severity::Critical,
+                Confidence::High,
+                file,
+                false,
+            )]);
+            assert_ne!(v.level, VerdictLevel::Malicious, "{file}");
+        }
     }
 
     #[test]
