@@ -78,7 +78,11 @@ fn main() {
                                 rules.join(",")
                             );
                             if all_findings {
-                                for f in r.findings.iter().filter(|f| f.severity > sluice_model::Severity::Info) {
+                                for f in r
+                                    .findings
+                                    .iter()
+                                    .filter(|f| f.severity > sluice_model::Severity::Info)
+                                {
                                     l.push_str(&format!(
                                         "\n    {} {:?}/{:?} {}:{} {}",
                                         f.rule,

@@ -29,7 +29,7 @@ pub mod score;
 pub mod source;
 
 use sluice_archive::FileTree;
-use sluice_model::{ArtifactInfo, Ecosystem, Report, REPORT_SCHEMA};
+use sluice_model::{ArtifactInfo, Ecosystem, REPORT_SCHEMA, Report};
 
 pub use source::{FileRole, SourceFile};
 

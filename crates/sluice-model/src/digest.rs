@@ -44,8 +44,7 @@ impl FromStr for Sha256 {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.strip_prefix("sha256:").unwrap_or(s);
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| DigestError(s.chars().take(80).collect()))?;
+        hex::decode_to_slice(s, &mut out).map_err(|_| DigestError(s.chars().take(80).collect()))?;
         Ok(Self(out))
     }
 }

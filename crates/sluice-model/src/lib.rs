@@ -30,10 +30,10 @@ mod version;
 
 pub use digest::{DigestError, Sha256};
 pub use ecosystem::{Ecosystem, EcosystemError};
+pub use finding::clip;
 pub use finding::{Confidence, Finding, Location, RuleCode, Severity};
 pub use indicator::{Indicator, IndicatorKind};
 pub use name::{NameError, PackageName};
-pub use finding::clip;
 pub use report::{ArtifactInfo, Metadata, PackageSpec, REPORT_SCHEMA, Report, SpecError};
 pub use verdict::{Verdict, VerdictLevel};
 pub use version::Version;

@@ -55,9 +55,23 @@ pub fn is_auxiliary(path: &str) -> bool {
     path.split('/').any(|c| {
         matches!(
             c,
-            "test" | "tests" | "testing" | "__tests__" | "spec" | "example" | "examples"
-                | "doc" | "docs" | "benchmark" | "benchmarks" | "bench" | "scripts"
-                | "tools" | "fixtures" | "e2e" | "tasks"
+            "test"
+                | "tests"
+                | "testing"
+                | "__tests__"
+                | "spec"
+                | "example"
+                | "examples"
+                | "doc"
+                | "docs"
+                | "benchmark"
+                | "benchmarks"
+                | "bench"
+                | "scripts"
+                | "tools"
+                | "fixtures"
+                | "e2e"
+                | "tasks"
         )
     })
 }
