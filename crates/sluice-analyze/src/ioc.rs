@@ -31,26 +31,29 @@ use crate::SourceFile;
 pub const MAX_PER_FILE: usize = 500;
 
 fn re(p: &str) -> Regex {
-    // Built-in constant patterns, exercised by the tests.
+    // Built-in constant patterns, exercised by the tests. Word boundaries
+    // are ASCII (`(?-u:\b)`): indicators are ASCII, and a Unicode `\b`
+    // makes the regex engine fall back to its slow NFA simulation on any
+    // non-ASCII text (it was 9 % of scan time on real packages).
     Regex::new(p).unwrap_or_else(|e| panic!("bad built-in pattern {p}: {e}"))
 }
 
 static URL: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?i)\b(?:https?|ftp|wss?)://[^\s"'<>`\\)\]}|^{]+"#));
+    LazyLock::new(|| re(r#"(?i)(?-u:\b)(?:https?|ftp|wss?)://[^\s"'<>`\\)\]}|^{]+"#));
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b",
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?-u:\b)",
     )
 });
 static IPV6: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"));
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b",
+        r"(?-u:\b)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?-u:\b)",
     )
 });
 static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:com|net|org|ru|cn|xyz|top|info|biz|tk|ml|ga|cf|gq|pw|cc|su|onion|site|online|club|icu|shop|live|space|fun|host|website|tech|store|pro)\b",
+        r"(?i)(?-u:\b)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:com|net|org|ru|cn|xyz|top|info|biz|tk|ml|ga|cf|gq|pw|cc|su|onion|site|online|club|icu|shop|live|space|fun|host|website|tech|store|pro)(?-u:\b)",
     )
 });
 
