@@ -1,7 +1,7 @@
 //! The user's indicator file: parsing, matching, digests, and the
 //! INTEL501 findings `analyze` adds.
 
-mod js_support;
+mod support;
 
 use sluice_analyze::ioc::IocSet;
 use sluice_analyze::{FileRole, Options, SourceFile, analyze, ioc};
@@ -88,7 +88,7 @@ fn digests_and_analyze() {
     assert!(set.matches_digest(&Sha256::of(b"abd")).is_empty());
 
     // `abc` is the content of one file; its digest is in the set.
-    let tree = js_support::tree_of(&[
+    let tree = support::tree_of(&[
         ("package/package.json", r#"{"name":"p","version":"1.0.0"}"#),
         (
             "package/index.js",

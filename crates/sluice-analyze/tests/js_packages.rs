@@ -2,35 +2,13 @@
 //! its README): the malicious ones are malicious with the right rule at the
 //! right place, the benign ones have no finding above Low.
 
-mod js_support;
+mod support;
 
 use sluice_analyze::{FileRole, Options, analyze, manifest};
 use sluice_model::{Ecosystem, Report, Severity, VerdictLevel};
 
 fn scan(name: &str) -> Report {
-    analyze(name, &js_support::load(name), &Options::default())
-}
-
-fn summary(r: &Report) -> String {
-    format!(
-        "{} {}\n{}\n{}",
-        r.verdict.level,
-        r.verdict.score,
-        r.verdict.reasons.join("\n"),
-        r.findings
-            .iter()
-            .map(|f| format!(
-                "  {} {:?} {:?} {}:{} {}",
-                f.rule,
-                f.severity,
-                f.confidence,
-                f.file.as_deref().unwrap_or("-"),
-                f.line.unwrap_or(0),
-                f.message
-            ))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )
+    analyze(name, &support::load(name), &Options::default())
 }
 
 /// Malicious, with `rule` at `file:line` at `severity`, and among the drivers.
@@ -39,19 +17,24 @@ fn assert_malicious(name: &str, rule: &str, file: &str, line: u32, severity: Sev
     let hit = r.findings.iter().find(|f| {
         f.rule.as_str() == rule && f.file.as_deref() == Some(file) && f.line == Some(line)
     });
-    let hit = hit.unwrap_or_else(|| panic!("{name}: no {rule} at {file}:{line}\n{}", summary(&r)));
-    assert_eq!(hit.severity, severity, "{name}: {}", summary(&r));
+    let hit = hit.unwrap_or_else(|| {
+        panic!(
+            "{name}: no {rule} at {file}:{line}\n{}",
+            support::summary(&r)
+        )
+    });
+    assert_eq!(hit.severity, severity, "{name}: {}", support::summary(&r));
     assert!(hit.install_time, "{name}: {rule} should be install-time");
     assert_eq!(
         r.verdict.level,
         VerdictLevel::Malicious,
         "{name}: {}",
-        summary(&r)
+        support::summary(&r)
     );
     assert!(
         r.verdict.drivers.iter().any(|f| f.rule.as_str() == rule),
         "{name}: {rule} is not among the drivers\n{}",
-        summary(&r)
+        support::summary(&r)
     );
     assert_eq!(r.ecosystem, Some(Ecosystem::Npm));
 }
@@ -63,12 +46,12 @@ fn assert_benign(name: &str) {
         .iter()
         .filter(|f| f.severity > Severity::Low && !f.preview)
         .collect();
-    assert!(loud.is_empty(), "{name}: {}", summary(&r));
+    assert!(loud.is_empty(), "{name}: {}", support::summary(&r));
     assert_eq!(
         r.verdict.level,
         VerdictLevel::Clean,
         "{name}: {}",
-        summary(&r)
+        support::summary(&r)
     );
 }
 
@@ -98,7 +81,7 @@ fn r_seed_recon_postinstall() {
             .iter()
             .any(|f| f.rule.as_str() == "INTEL503" && f.line == Some(13)),
         "{}",
-        summary(&r)
+        support::summary(&r)
     );
     assert!(r.indicators.iter().any(|i| i.value == "175.24.100.2"));
 }
@@ -149,7 +132,7 @@ fn r_discord_token_stealer() {
     assert!(
         r.findings.iter().any(|f| f.rule.as_str() == "INTEL502"),
         "{}",
-        summary(&r)
+        support::summary(&r)
     );
 }
 
@@ -167,7 +150,7 @@ fn benign_packages_stay_quiet() {
 
 #[test]
 fn manifest_metadata_and_roles() {
-    let tree = js_support::load("cli-tool");
+    let tree = support::load("cli-tool");
     let m = manifest::read(&tree);
     assert_eq!(m.ecosystem, Some(Ecosystem::Npm));
     let md = &m.metadata;
@@ -188,7 +171,7 @@ fn manifest_metadata_and_roles() {
     assert_eq!(m.role_of("package/lib/index.js"), FileRole::Import);
     assert_eq!(m.role_of("package/bin/cli.js"), FileRole::Entry);
 
-    let m = manifest::read(&js_support::load("recon-postinstall"));
+    let m = manifest::read(&support::load("recon-postinstall"));
     assert_eq!(m.role_of("package/lib/setup.js"), FileRole::Install);
     assert_eq!(
         m.metadata
@@ -208,7 +191,7 @@ fn manifest_metadata_and_roles() {
 fn manifest_at_root_and_scripts_folder() {
     // package.json at the tree root; the install script lives in `scripts/`,
     // which would otherwise count as auxiliary.
-    let tree = js_support::tree_of(&[
+    let tree = support::tree_of(&[
         (
             "package.json",
             r#"{"name":"x","version":"1.0.0","scripts":{"preinstall":"node ./scripts/pre"}}"#,
@@ -233,14 +216,14 @@ fn malformed_manifests_are_findings() {
         &format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
         "{\"scripts\": {\"postinstall\": 5}, \"bin\": 7, \"author\": []}",
     ] {
-        let tree = js_support::tree_of(&[("package/package.json", bad), ("package/index.js", "")]);
+        let tree = support::tree_of(&[("package/package.json", bad), ("package/index.js", "")]);
         let r = analyze("bad", &tree, &Options::default());
         assert_eq!(r.ecosystem, Some(Ecosystem::Npm));
         if !bad.contains("scripts") {
             assert!(
                 r.findings.iter().any(|f| f.rule.as_str() == "PKG359"),
                 "{bad:.40}: {}",
-                summary(&r)
+                support::summary(&r)
             );
         }
     }
@@ -258,7 +241,7 @@ fn url_dependencies_and_bin_shadowing() {
     "c": "^1.0.0"
   }
 }"#;
-    let tree = js_support::tree_of(&[("package/package.json", pj), ("package/cli.js", "")]);
+    let tree = support::tree_of(&[("package/package.json", pj), ("package/cli.js", "")]);
     let m = manifest::read(&tree);
     let codes: Vec<(&str, u32, Severity)> = m
         .findings
@@ -303,8 +286,7 @@ fn lifecycle_script_patterns() {
         let pj =
             serde_json::json!({"name": "p", "version": "1.0.0", "scripts": {"postinstall": cmd}})
                 .to_string();
-        let tree =
-            js_support::tree_of(&[("package/package.json", &pj), ("package/install.js", "")]);
+        let tree = support::tree_of(&[("package/package.json", &pj), ("package/install.js", "")]);
         let m = manifest::read(&tree);
         let got: Vec<&str> = m
             .findings

@@ -1,72 +1,22 @@
 //! Whole-package verdicts on inert reconstructions of the seed cases and on
 //! benign look-alikes (`tests/fixtures/pypi/`, see its README).
 
-use std::path::Path;
+mod support;
 
 use sluice_analyze::{Options, analyze};
-use sluice_archive::{ArtifactKind, FileEntry, FileTree};
+use sluice_archive::{ArtifactKind, FileTree};
 use sluice_model::{Report, VerdictLevel};
 
 /// Load a fixture folder as the sdist `<name>-1.0/`.
 fn load(name: &str) -> FileTree {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pypi")).join(name);
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                files.push(FileEntry {
-                    path: format!("{name}-1.0/{rel}"),
-                    data: std::fs::read(&p).unwrap(),
-                    mode: None,
-                    truncated: false,
-                });
-            }
-        }
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    FileTree {
-        kind: ArtifactKind::Sdist,
-        filename: format!("{name}-1.0.tar.gz"),
-        sha256: None,
-        size: files.iter().map(|f| f.data.len() as u64).sum(),
-        files,
-        anomalies: Vec::new(),
-    }
+    let mut t = support::load_folder("pypi", name, &format!("{name}-1.0/"));
+    t.kind = ArtifactKind::Sdist;
+    t.filename = format!("{name}-1.0.tar.gz");
+    t
 }
 
 fn scan(name: &str) -> Report {
     analyze(name, &load(name), &Options::default())
-}
-
-fn summary(r: &Report) -> String {
-    format!(
-        "{} {}\n{}\n{}",
-        r.verdict.level,
-        r.verdict.score,
-        r.verdict.reasons.join("\n"),
-        r.findings
-            .iter()
-            .map(|f| format!(
-                "  {} {:?} {:?} {}:{} {}",
-                f.rule,
-                f.severity,
-                f.confidence,
-                f.file.as_deref().unwrap_or("-"),
-                f.line.unwrap_or(0),
-                f.message
-            ))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )
 }
 
 /// Malicious, with `rule` among the drivers at `file:line`.
@@ -76,7 +26,7 @@ fn assert_malicious(name: &str, rule: &str, file: &str, line: u32) {
         r.verdict.level,
         VerdictLevel::Malicious,
         "{name}: {}",
-        summary(&r)
+        support::summary(&r)
     );
     let hit = r.verdict.drivers.iter().any(|f| {
         f.rule.as_str() == rule
@@ -86,7 +36,7 @@ fn assert_malicious(name: &str, rule: &str, file: &str, line: u32) {
     assert!(
         hit,
         "{name}: no {rule} driver at {file}:{line}\n{}",
-        summary(&r)
+        support::summary(&r)
     );
     assert!(
         r.verdict.reasons.iter().any(|s| s.contains(rule)),
@@ -132,7 +82,7 @@ fn libpeshnx_installation_entry_point_into_bad_module() {
     assert!(
         r.findings.iter().any(|f| f.rule.as_str() == "PKG313"),
         "{}",
-        summary(&r)
+        support::summary(&r)
     );
     assert!(
         r.metadata
@@ -176,7 +126,7 @@ fn benign_packages_are_clean() {
             r.verdict.level,
             VerdictLevel::Clean,
             "{name}: {}",
-            summary(&r)
+            support::summary(&r)
         );
         assert!(r.verdict.drivers.is_empty());
     }

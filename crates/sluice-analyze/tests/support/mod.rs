@@ -1,6 +1,5 @@
-//! Shared helpers for the npm tests: read a fixture folder into a
-//! [`FileTree`] with `std::fs` (the archive reader is not needed for
-//! folders laid out like an unpacked npm tarball).
+//! Shared helpers for the package tests: read a fixture folder into a
+//! [`FileTree`] with `std::fs`, build trees inline, summarise reports.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -8,10 +7,23 @@
 use std::path::Path;
 
 use sluice_archive::{ArtifactKind, FileEntry, FileTree};
+use sluice_model::Report;
 
 /// Load `tests/fixtures/npm/<name>` (which holds `package/…`).
 pub fn load(name: &str) -> FileTree {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm")).join(name);
+    let mut t = load_folder("npm", name, "");
+    t.filename = format!("{name}-1.0.0.tgz");
+    t
+}
+
+/// Read `tests/fixtures/<group>/<name>` into a tree with `std::fs`, every
+/// path under `prefix` (the archive reader is not needed for folders laid
+/// out like an unpacked artifact).
+pub fn load_folder(group: &str, name: &str, prefix: &str) -> FileTree {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(group)
+        .join(name);
     let mut files = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
@@ -26,7 +38,7 @@ pub fn load(name: &str) -> FileTree {
                     .to_string_lossy()
                     .replace('\\', "/");
                 files.push(FileEntry {
-                    path: rel,
+                    path: format!("{prefix}{rel}"),
                     data: std::fs::read(&p).unwrap(),
                     mode: None,
                     truncated: false,
@@ -35,7 +47,30 @@ pub fn load(name: &str) -> FileTree {
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    tree(&format!("{name}-1.0.0.tgz"), files)
+    tree(name, files)
+}
+
+/// A report in a few lines, for assertion messages.
+pub fn summary(r: &Report) -> String {
+    format!(
+        "{} {}\n{}\n{}",
+        r.verdict.level,
+        r.verdict.score,
+        r.verdict.reasons.join("\n"),
+        r.findings
+            .iter()
+            .map(|f| format!(
+                "  {} {:?} {:?} {}:{} {}",
+                f.rule,
+                f.severity,
+                f.confidence,
+                f.file.as_deref().unwrap_or("-"),
+                f.line.unwrap_or(0),
+                f.message
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
 }
 
 /// A tree from (path, text) pairs.
