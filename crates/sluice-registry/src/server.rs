@@ -1366,9 +1366,19 @@ async fn serve_artifact(
         Some(s) => s,
         None => match st.download(&row.url, &Expect::from_row(&row)).await {
             Ok(s) => s,
-            Err(DlError::Mismatch(e)) => {
-                let reason = format!("upstream artifact failed verification: {e}");
-                tracing::warn!(name, file = %row.filename, "{reason}");
+            Err(DlError::Internal(e)) => {
+                tracing::error!("blob store: {e}");
+                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+            }
+            Err(failure) => {
+                let (verdict, reason) = match failure {
+                    DlError::Mismatch(e) => {
+                        let reason = format!("upstream artifact failed verification: {e}");
+                        tracing::warn!(name, file = %row.filename, "{reason}");
+                        ("integrity-failure", reason)
+                    }
+                    DlError::Upstream(e) | DlError::Internal(e) => ("unavailable", e),
+                };
                 audit(
                     st,
                     client,
@@ -1377,30 +1387,11 @@ async fn serve_artifact(
                     &row.version,
                     &row.filename,
                     known_sha.as_deref(),
-                    "integrity-failure",
+                    verdict,
                     false,
                     &reason,
                 );
                 return err(StatusCode::BAD_GATEWAY, reason);
-            }
-            Err(DlError::Upstream(e)) => {
-                audit(
-                    st,
-                    client,
-                    eco,
-                    name,
-                    &row.version,
-                    &row.filename,
-                    known_sha.as_deref(),
-                    "unavailable",
-                    false,
-                    &e,
-                );
-                return err(StatusCode::BAD_GATEWAY, e);
-            }
-            Err(DlError::Internal(e)) => {
-                tracing::error!("blob store: {e}");
-                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
             }
         },
     };

@@ -610,26 +610,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn log_download(&self, d: &Download) -> Result<()> {
-        let conn = self.conn();
-        let mut st = conn.prepare_cached(
-            "INSERT INTO downloads(at, ecosystem, name, version, filename, sha256, principal, addr, user_agent, verdict, allowed, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
-        st.execute(params![
-            d.at,
-            d.ecosystem,
-            d.name,
-            d.version,
-            d.filename,
-            d.sha256,
-            d.principal,
-            d.addr,
-            d.user_agent,
-            d.verdict,
-            d.allowed,
-            d.reason
-        ])?;
-        Ok(())
+        self.log_downloads(std::slice::from_ref(d))
     }
 
     /// Append many audit-log rows in one transaction (used by benchmarks
