@@ -221,13 +221,20 @@ pub(crate) struct DelIndex {
 }
 
 impl DelIndex {
-    fn build(mut pairs: Vec<(u64, u32)>) -> Self {
-        pairs.sort_unstable();
-        pairs.dedup();
-        let cap = (pairs.len() * 2).next_power_of_two().max(16);
+    /// Build from a generator that calls its argument with every
+    /// `(hash, id)` pair, at most `n` of them. The pair buffer is sized
+    /// once (growing it by doubling would briefly hold two copies, the
+    /// build's peak memory) and sorted, which dedups the pairs and makes
+    /// the table fill far more cache-friendly than inserting at random.
+    fn build(n: usize, pairs: impl FnOnce(&mut dyn FnMut(u64, u32))) -> Self {
+        let mut buf: Vec<(u64, u32)> = Vec::with_capacity(n);
+        pairs(&mut |h, id| buf.push((h, id)));
+        buf.sort_unstable();
+        buf.dedup();
+        let cap = (buf.len() * 2).next_power_of_two().max(16);
         let mask = cap - 1;
         let mut slots = vec![(0u32, 0u32); cap];
-        for &(h, id) in &pairs {
+        for &(h, id) in &buf {
             let mut i = (h >> 32) as usize & mask;
             // The table is at most half full, so this always ends.
             while slots.get(i).is_some_and(|s| s.1 != 0) {
@@ -288,7 +295,7 @@ pub(crate) struct Corpus {
 /// meaningful for longer names (shorter ones are a sea of neighbours), and
 /// very long names would need hundreds of variants each, so they get one.
 pub(crate) fn depth_for(len: usize) -> usize {
-    if (7..=24).contains(&len) {
+    if (7..=40).contains(&len) {
         2
     } else if len >= 4 {
         1
@@ -351,14 +358,27 @@ impl Corpus {
     /// Entries whose deletion neighbourhood meets that of `flat`.
     fn delete_index(&self) -> &DelIndex {
         self.deletes.get_or_init(|| {
-            let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(self.entries.len() * 60);
-            for (id, e) in self.entries.iter().enumerate() {
-                let Ok(id) = u32::try_from(id) else { break };
-                for_each_delete(e.flat.as_bytes(), depth_for(e.flat.len()), |h| {
-                    pairs.push((h, id));
-                });
-            }
-            DelIndex::build(pairs)
+            // Upper bound on the pairs: the name and its deletions.
+            let n = self
+                .entries
+                .iter()
+                .map(|e| {
+                    let l = e.flat.len();
+                    match depth_for(l) {
+                        0 => 1,
+                        1 => 1 + l,
+                        _ => 1 + l + l * l.saturating_sub(1) / 2,
+                    }
+                })
+                .sum();
+            DelIndex::build(n, |emit| {
+                for (id, e) in self.entries.iter().enumerate() {
+                    let Ok(id) = u32::try_from(id) else { break };
+                    for_each_delete(e.flat.as_bytes(), depth_for(e.flat.len()), |h| {
+                        emit(h, id);
+                    });
+                }
+            })
         })
     }
 
