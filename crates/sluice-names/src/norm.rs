@@ -215,7 +215,19 @@ pub(crate) fn keyboard_neighbours(a: u8, b: u8) -> bool {
 pub(crate) fn homoglyphs(a: u8, b: u8) -> bool {
     // Only the pairs that really look alike in common fonts; weaker shape
     // pairs (c/e, u/v, 5/s, ...) count as ordinary substitutions.
-    const PAIRS: &[(u8, u8)] = &[(b'1', b'l'), (b'1', b'i'), (b'l', b'i'), (b'0', b'o')];
+    // Digits written for the letters they resemble (`mo8x` for `mobx`,
+    // `k0a`) are the classic look-alike spelling too.
+    const PAIRS: &[(u8, u8)] = &[
+        (b'1', b'l'),
+        (b'1', b'i'),
+        (b'l', b'i'),
+        (b'0', b'o'),
+        (b'8', b'b'),
+        (b'3', b'e'),
+        (b'4', b'a'),
+        (b'5', b's'),
+        (b'7', b't'),
+    ];
     PAIRS
         .iter()
         .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
