@@ -214,6 +214,20 @@ const VOCAB_FACTOR: f32 = 0.55;
 /// language marker of the target was dropped (`string` for `string-ts`).
 const NPM_WORDLIKE_FACTOR: f32 = 0.6;
 
+/// A two-character word is an established qualifier when at least this
+/// many popular names use it as a word. Only 676 two-letter strings exist,
+/// so a random edit often lands on one that a name or two happens to use;
+/// real qualifiers (`is` 281 names, `ts` 127, `es` 48, `ip` 20) are far
+/// above it.
+const QUALIFIER_MIN_NAMES: u32 = 10;
+
+/// Score factor when the candidate is not a slip of the finger on the
+/// target's own name but a differently formed name: the target's glued
+/// successor digit (`punycode2`), its scope's bare organisation name
+/// (`storyblok` for `@storyblok/js`), or its base name without the last
+/// word (`eslint-plugin` for `eslint-plugin-n`).
+const DERIVED_NAME_FACTOR: f32 = 0.6;
+
 /// Matches below this score are not reported at all.
 const REPORT_AT: f32 = 0.2;
 
@@ -242,6 +256,10 @@ pub struct Engine {
     /// Words (separator-delimited, digits trimmed, 3+ letters) used by at
     /// least two popular names of either registry.
     vocab: std::collections::HashSet<String>,
+    /// Two-character words used by at least [`QUALIFIER_MIN_NAMES`] popular
+    /// names: the established short qualifiers of package families (`is`,
+    /// `es`, `ts`, `js`, `ui`, `ai`...).
+    qualifiers: std::collections::HashSet<String>,
 }
 
 impl Engine {
@@ -288,11 +306,15 @@ impl Engine {
     #[must_use]
     pub fn from_data(data: &PopularData) -> Engine {
         let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut short: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
         for p in data.pypi.iter().chain(&data.npm) {
             let mut words = norm::tokens(&p.name);
             words.sort();
             words.dedup();
             for w in words {
+                if w.len() == 2 {
+                    *short.entry(w.clone()).or_default() += 1;
+                }
                 let w = w.trim_matches(|c: char| c.is_ascii_digit());
                 if w.len() >= 3 {
                     *counts.entry(w.to_owned()).or_default() += 1;
@@ -308,6 +330,11 @@ impl Engine {
             vocab: counts
                 .into_iter()
                 .filter(|(_, c)| *c >= 2)
+                .map(|(w, _)| w)
+                .collect(),
+            qualifiers: short
+                .into_iter()
+                .filter(|(_, c)| *c >= QUALIFIER_MIN_NAMES)
                 .map(|(w, _)| w)
                 .collect(),
         }
@@ -564,6 +591,21 @@ impl Engine {
             base = 0.4;
             note = Some("`types-` is typeshed's stub-package naming convention");
         }
+        // `<host>-plugin` is how npm plugin ecosystems name themselves
+        // (`eslint-plugin`, `rollup-plugin`); report it without flagging.
+        // Typos of a plugin's own name (`eslintplugnnvue`) are judged
+        // against that plugin.
+        if class == MatchClass::Combosquat
+            && cand.words.len() == t.words.len() + 1
+            && cand.words.starts_with(&t.words)
+            && cand
+                .words
+                .last()
+                .is_some_and(|w| w == "plugin" || w == "plugins")
+        {
+            base = 0.4;
+            note = Some("`<name>-plugin` is the plugin-ecosystem naming convention");
+        }
         // A *separated* major-version word added to a popular name
         // (`mongoose-4`, `react-spring-v7`) mimics a release line, a common
         // attacker pattern; honest successors glue the digit (`inquirer2`,
@@ -579,6 +621,8 @@ impl Engine {
         let steep =
             !version_word && matches!(class, MatchClass::WordOrder | MatchClass::VersionDigits);
         let mut s = base * len_factor(class, t.flat.len()) * pop_factor(t.rank, total, steep);
+        // Set when a word-level control below has already weighed the name.
+        let mut word_fired = false;
         // Distance 2 is meaningful only when the name is long: scale by how
         // much of the name survives.
         if class == MatchClass::EditDistance2 {
@@ -619,6 +663,7 @@ impl Engine {
                 })
             {
                 s *= VOCAB_FACTOR;
+                word_fired = true;
                 note = Some("every changed word is a common package-name word");
             } else if eco == Ecosystem::Npm
                 && class != MatchClass::EditDistance2
@@ -631,6 +676,7 @@ impl Engine {
                 // non-words. Two edits are left alone: random pairs of edits
                 // land on words too often (`debugdogs`).
                 s *= NPM_WORDLIKE_FACTOR;
+                word_fired = true;
                 note = Some("the changed word reads as an ordinary word or word pair");
             }
         }
@@ -641,8 +687,42 @@ impl Engine {
                 cand.words.iter().filter(|w| !t.words.contains(w)).collect();
             if !changed.is_empty() && changed.iter().all(|w| self.wordlike(w)) {
                 s *= NPM_WORDLIKE_FACTOR;
+                word_fired = true;
                 note = Some("the changed word reads as an ordinary word or word pair");
             }
+        }
+        // npm: one established word swapped for another of the same length,
+        // seen through either name's word boundaries: `ts-promise` for
+        // `is-promise`, `os-utils` for `esutils`, `is-uri` for `isurl`.
+        // npm names package families by short qualifiers (`is-`, `es-`,
+        // `ts-`, `js-`) and ordinary words, and a qualifier swap names a
+        // sibling package; typos make non-words (`zs-sha3`, `buffer-xop`).
+        if eco == Ecosystem::Npm
+            && !word_fired
+            && matches!(
+                class,
+                MatchClass::Substitution
+                    | MatchClass::KeyboardSubstitution
+                    | MatchClass::Homoglyph
+                    | MatchClass::Transposition
+            )
+            && swapped_segment(&cand.name, &cand.flat, &t.name, &t.flat)
+                .is_some_and(|(a, b)| self.established(a) && self.established(b))
+        {
+            s *= VOCAB_FACTOR;
+            note = Some("one established word swapped for another (a sibling package)");
+        }
+        // The candidate is derived from the target's name in a way projects
+        // name themselves, not the way fingers slip: the glued successor
+        // digit (`punycode2` after `punycode`, as `htmlparser2`,
+        // `inquirer2`), the bare organisation of a scoped target
+        // (`storyblok` for `@storyblok/js`), or the target's base name
+        // without its last word (`eslint-plugin` for `eslint-plugin-n`).
+        if eco == Ecosystem::Npm
+            && let Some(why) = derived_name(class, cand, t)
+        {
+            s *= DERIVED_NAME_FACTOR;
+            note = Some(why);
         }
         // npm: a scoped name is chosen by its scope's owner; near an
         // *unscoped* popular name (`@xstyled/system` by `styled-system`) it
@@ -678,6 +758,22 @@ impl Engine {
             s *= NPM_WORDLIKE_FACTOR;
             note = Some("the candidate drops the target's language marker");
         }
+        // npm: one language marker swapped for another (`ts-levenshtein`
+        // for `js-levenshtein`) names the port to the other language, the
+        // same sibling relation as a swapped qualifier.
+        if eco == Ecosystem::Npm && class == MatchClass::LanguageAffix {
+            fn langs(ws: &[String]) -> Vec<&str> {
+                ws.iter()
+                    .filter(|w| norm::is_lang(w))
+                    .map(String::as_str)
+                    .collect()
+            }
+            let (cl, tl) = (langs(&cand.words), langs(&t.words));
+            if !cl.is_empty() && !tl.is_empty() && cl.iter().all(|w| !tl.contains(w)) {
+                s *= VOCAB_FACTOR;
+                note = Some("one language marker swapped for another (a port)");
+            }
+        }
         // Both names established: the candidate is itself a popular package,
         // a known project rather than a fresh imitation. Popularity asymmetry
         // only softens this a little.
@@ -686,6 +782,18 @@ impl Engine {
             s *= if ratio > 1000.0 { 0.45 } else { 0.3 };
         }
         (s.clamp(0.0, 1.0), note)
+    }
+
+    /// An established word of package names: a two-character qualifier of
+    /// many popular names, a word of at least two popular names (3+
+    /// characters) or a dictionary word of 5+ letters (4-letter words are
+    /// too often a typo of a short name: `gull` for `gulp`).
+    fn established(&self, w: &str) -> bool {
+        match w.len() {
+            0 | 1 => false,
+            2 => self.qualifiers.contains(w),
+            n => self.vocab.contains(w) || (n >= 5 && dictionary().contains(w)),
+        }
     }
 
     /// A dictionary word (4+ letters) or a word of at least two popular
@@ -1229,6 +1337,88 @@ fn combos(c: &Corpus, cand: &Cand, out: &mut Vec<(u32, MatchClass, &'static str)
     }
 }
 
+/// Flat-form positions where `name`'s words start and end (separators
+/// removed), including 0 and the flat length.
+fn word_bounds(name: &str, out: &mut Vec<usize>) {
+    let mut pos = 0;
+    out.push(0);
+    for b in name.bytes() {
+        if norm::is_sep(b) {
+            out.push(pos);
+        } else {
+            pos += 1;
+        }
+    }
+    out.push(pos);
+}
+
+/// For flat forms of equal length, the differing stretch widened to the
+/// word boundaries of either name: `(ts, is)` for `ts-promise` /
+/// `is-promise`, `(os, es)` for `os-utils` / `esutils`, `(uri, url)` for
+/// `is-uri` / `isurl`. `None` for different lengths or equal forms.
+fn swapped_segment<'a>(
+    cname: &str,
+    cflat: &'a str,
+    tname: &str,
+    tflat: &'a str,
+) -> Option<(&'a str, &'a str)> {
+    let (a, b) = (cflat.as_bytes(), tflat.as_bytes());
+    if a.len() != b.len() {
+        return None;
+    }
+    let first = a.iter().zip(b).position(|(x, y)| x != y)?;
+    let from_end = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .position(|(x, y)| x != y)?;
+    let last = a.len() - 1 - from_end;
+    let mut bounds = Vec::with_capacity(8);
+    word_bounds(cname, &mut bounds);
+    word_bounds(tname, &mut bounds);
+    let start = bounds.iter().copied().filter(|&x| x <= first).max()?;
+    let end = bounds.iter().copied().filter(|&x| x > last).min()?;
+    Some((cflat.get(start..end)?, tflat.get(start..end)?))
+}
+
+/// The ways a candidate is derived from its target as projects name
+/// themselves (see [`DERIVED_NAME_FACTOR`]); the note to give, if any.
+fn derived_name(class: MatchClass, cand: &Cand, t: &Entry) -> Option<&'static str> {
+    // `punycode2`: one digit (2-9: a successor is never 0 or 1) glued to a
+    // name that ends in none. A separated number (`react-is-17`) mimics a
+    // release line and is left alone.
+    if class == MatchClass::VersionDigits
+        && cand.scope.is_none()
+        && cand.flat.len() == t.flat.len() + 1
+        && cand.flat.ends_with(|c: char| ('2'..='9').contains(&c))
+        && cand.flat.starts_with(&t.flat)
+        && !t.flat.ends_with(|c: char| c.is_ascii_digit())
+        && cand
+            .words
+            .last()
+            .is_some_and(|w| !w.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some("a glued successor digit, as projects name their next version");
+    }
+    // `storyblok` for `@storyblok/js`: the organisation's own bare name.
+    if cand.scope.is_none()
+        && t.scope
+            .as_deref()
+            .is_some_and(|s| norm::flat(s) == cand.flat)
+    {
+        return Some("the bare name of the target's npm scope (the organisation itself)");
+    }
+    // `eslint-plugin` for `eslint-plugin-n`: the target minus a whole word.
+    if (class.is_one_edit() || class == MatchClass::EditDistance2)
+        && !cand.words.is_empty()
+        && cand.words.len() < t.words.len()
+        && (t.words.starts_with(&cand.words) || t.words.ends_with(&cand.words))
+    {
+        return Some("the target's base name without its last word");
+    }
+    None
+}
+
 /// `short` is `long` with one digit removed.
 fn dropped_digit(short: &str, long: &str) -> bool {
     let (a, b) = (short.as_bytes(), long.as_bytes());
@@ -1279,5 +1469,31 @@ fn note_for(own: Option<&Entry>, t: &Entry, what: &str) -> String {
             o.rank, t.rank
         ),
         None => format!("{what}; target rank {}", t.rank),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg<'a>(c: &'a str, t: &'a str) -> Option<(String, String)> {
+        let (cf, tf) = (norm::flat(c), norm::flat(t));
+        swapped_segment(c, &cf, t, &tf).map(|(a, b)| (a.to_owned(), b.to_owned()))
+    }
+
+    #[test]
+    fn swapped_segment_uses_either_names_words() {
+        let s = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        assert_eq!(seg("ts-promise", "is-promise"), s("ts", "is"));
+        assert_eq!(seg("os-utils", "esutils"), s("os", "es"));
+        assert_eq!(seg("is-uri", "isurl"), s("uri", "url"));
+        assert_eq!(seg("firebaseui", "@firebase/ai"), s("ui", "ai"));
+        // A transposition across a word boundary takes both words.
+        assert_eq!(seg("ab-cd", "ac-bd"), s("abcd", "acbd"));
+        // Single words: the whole name.
+        assert_eq!(seg("lodahs", "lodash"), s("lodahs", "lodash"));
+        // Different lengths and equal forms have no swapped segment.
+        assert_eq!(seg("lodas", "lodash"), None);
+        assert_eq!(seg("lo-dash", "lodash"), None);
     }
 }

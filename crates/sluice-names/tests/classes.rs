@@ -538,3 +538,124 @@ fn two_character_targets_do_not_flag() {
     // Still reported, below the suspicious line.
     assert!(e.check(&npm("0s")).iter().any(|m| m.target == "os"));
 }
+
+/// npm: one established word or short qualifier swapped for another, seen
+/// through either name's word boundaries, names a sibling package; a swap
+/// to a non-word is still a typo.
+#[test]
+fn npm_sibling_qualifier_swap() {
+    let e = Engine::builtin();
+    // `ip-` for `is-`, `os-` for the glued `es` of `esutils`, `uri` for
+    // the `url` of `isurl`.
+    ok(e, &npm("ip-bigint"));
+    ok(e, &npm("os-utils"));
+    ok(e, &npm("is-uri"));
+    // Non-word qualifiers are typos of the same family.
+    flags(e, &npm("zs-sha3"), "js-sha3", MatchClass::Substitution);
+    flags(
+        e,
+        &npm("buffer-xop"),
+        "buffer-xor",
+        MatchClass::Substitution,
+    );
+    flags(e, &npm("bs-bigint"), "is-bigint", MatchClass::Substitution);
+    // A 4-letter dictionary word is too easily a typo of a short name.
+    assert_ne!(e.verdict(&npm("gull")), NameVerdict::Ok);
+    // PyPI keeps its weights (its list covers the registry densely).
+    let m = e.check(&pypi("os-utils"));
+    assert!(
+        m.iter()
+            .all(|x| !x.note.contains("established word swapped")),
+        "{m:?}"
+    );
+}
+
+/// npm: a language marker swapped for another (`ts-` for `js-`) is a port;
+/// a marker added to a popular name still flags.
+#[test]
+fn npm_language_marker_swap() {
+    let e = Engine::builtin();
+    ok(e, &npm("ts-levenshtein"));
+    flags(
+        e,
+        &npm("commander-js"),
+        "commander",
+        MatchClass::LanguageAffix,
+    );
+    flags(e, &npm("winston-js"), "winston", MatchClass::LanguageAffix);
+}
+
+/// npm: names derived from the target the way projects name themselves —
+/// a glued successor digit, the bare name of the target's scope, the
+/// target without its last word, `<host>-plugin` — weigh less; release-line
+/// numbers and letter slips keep their weight.
+#[test]
+fn npm_derived_names() {
+    let e = Engine::builtin();
+    let best = |n: &str, t: &str| {
+        e.check(&npm(n))
+            .into_iter()
+            .find(|m| m.target == t)
+            .map_or(0.0, |m| m.score)
+    };
+    // Successor digit vs a multi-digit or separated release number.
+    assert!(best("punycode2", "punycode") < SUSPICIOUS_AT);
+    assert!(best("react-is-17", "react-is") >= SUSPICIOUS_AT);
+    assert!(best("debug11", "debug") >= SUSPICIOUS_AT);
+    // `1` is no successor: `requests1`-style names keep their weight.
+    assert!(best("punycode1", "punycode") > best("punycode2", "punycode"));
+    // The organisation's bare name vs an unscoped copy of its package.
+    assert!(best("storyblok", "@storyblok/js") < SUSPICIOUS_AT);
+    flags(
+        e,
+        &npm("solana-web3"),
+        "@solana/web3.js",
+        MatchClass::LanguageAffix,
+    );
+    // The base name without the last word vs a letter dropped from it.
+    assert!(best("eslint-plugin", "eslint-plugin-n") < SUSPICIOUS_AT);
+    flags(
+        e,
+        &npm("good-listene"),
+        "good-listener",
+        MatchClass::Omission,
+    );
+    // `<host>-plugin` vs another generic word.
+    assert!(best("eslint-plugin", "eslint") < SUSPICIOUS_AT);
+    flags(e, &npm("eslint-tools"), "eslint", MatchClass::Combosquat);
+}
+
+/// Digits written for look-alike letters are homoglyphs; a digit for a
+/// digit is not.
+#[test]
+fn digit_lookalikes() {
+    let e = Engine::builtin();
+    flags(e, &npm("mo8x"), "mobx", MatchClass::Homoglyph);
+    flags(e, &pypi("r3quests"), "requests", MatchClass::Homoglyph);
+    let m = e.check(&npm("bip30"));
+    assert!(
+        m.iter()
+            .filter(|x| x.target == "bip39")
+            .all(|x| x.class != MatchClass::Homoglyph),
+        "{m:?}"
+    );
+}
+
+/// Names of 25–40 characters are searched at distance 2 too (long plugin
+/// names are common targets); three edits are not.
+#[test]
+fn long_names_two_edits() {
+    let e = Engine::builtin();
+    flags(
+        e,
+        &npm("babel-lugin-dynamic-i9port-node"),
+        "babel-plugin-dynamic-import-node",
+        MatchClass::EditDistance2,
+    );
+    let m = e.check(&npm("babel-lugin-dynamic-i9port-nodx"));
+    assert!(
+        m.iter()
+            .all(|x| x.target != "babel-plugin-dynamic-import-node"),
+        "{m:?}"
+    );
+}
