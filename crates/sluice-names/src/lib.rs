@@ -45,13 +45,15 @@
 //! `score = class prior × length × popularity × controls`, in 0..=1.
 //!
 //! - class prior: 0.9 exact look-alike skeleton (`1/l/i`, `0/o`, `rn/m`,
-//!   `vv/w`), separators (PyPI), repetition, transposition; 0.85 omission,
-//!   keyboard slip, word order, py↔python, scope confusion; 0.8 other
-//!   substitution, insertion, version digits, language affix; 0.75
-//!   combosquat; 0.7 two edits (× `sqrt(1 − 2/len)`); 0.4 npm separator
-//!   variants (npm refuses new ones since 2017, so live ones are old) and
-//!   for a *scoped* candidate mirroring an unscoped name (`@org/lodash`)
-//!   and PyPI `types-<name>` (typeshed's stub convention);
+//!   `vv/w`; a digit for its look-alike letter, `8/b 3/e 4/a 5/s 7/t`, in a
+//!   one-character swap), separators (PyPI), repetition, transposition;
+//!   0.85 omission, keyboard slip, word order, py↔python, scope confusion;
+//!   0.8 other substitution, insertion, version digits, language affix;
+//!   0.75 combosquat; 0.7 two edits (names of 7–40 characters, ×
+//!   `sqrt(1 − 2/len)`); 0.4 npm separator variants (npm refuses new ones
+//!   since 2017, so live ones are old) and for a *scoped* candidate
+//!   mirroring an unscoped name (`@org/lodash`) and PyPI `types-<name>`
+//!   (typeshed's stub convention);
 //!   0.3 cross-registry name (never flags alone; see [`cross::judge`]).
 //! - length: target ≤3 characters 0.4 (0.7 for exact keys of 3), 4 → 0.7,
 //!   5 → 0.85, 6 → 0.95, longer 1.0 — short names have many honest
@@ -73,7 +75,15 @@
 //!   one-edit classes and look-alikes ×0.6; reordered such words ×0.6;
 //!   the candidate drops an unscoped target's language marker (`toolbelt`
 //!   for `ts-toolbelt`) ×0.6; a scoped candidate near an unscoped name
-//!   ×0.5. A separated major-version word (`mongoose-4`) keeps the gentle
+//!   ×0.5; a sibling name — one established word or two-letter qualifier
+//!   (used by 10+ popular names) swapped for another, seen through either
+//!   name's word boundaries (`os-utils` for `esutils`, `is-uri` for
+//!   `isurl`) — ×0.55, and likewise one language marker swapped for
+//!   another (`ts-levenshtein`); a name derived as projects name
+//!   themselves — glued successor digit 2–9 (`punycode2`), the bare name of
+//!   the target's scope (`storyblok`), the target minus its last word
+//!   (`eslint-plugin`) — ×0.6; `<popular>-plugin` has combosquat prior
+//!   0.4. A separated major-version word (`mongoose-4`) keeps the gentle
 //!   popularity slope. Two-character targets get length factor 0.4 for
 //!   every class. npm matches inside one scope, and any candidate in a
 //!   scope that owns popular packages (`@types/…`), are dropped: only the
