@@ -210,13 +210,13 @@ pub(crate) fn keyboard_neighbours(a: u8, b: u8) -> bool {
     qwerty(a).contains(&b) || qwerty(b).contains(&a)
 }
 
-/// Single-character ASCII look-alikes (`1/l/i`, `0/o`, and the OSSGadget
-/// table's shape pairs).
+/// Single-character ASCII look-alikes (`1/l/i`, `0/o`, and digits written
+/// for the letters they resemble: `8/b`, `3/e`, `4/a`, `5/s`, `7/t`).
 pub(crate) fn homoglyphs(a: u8, b: u8) -> bool {
-    // Only the pairs that really look alike in common fonts; weaker shape
-    // pairs (c/e, u/v, 5/s, ...) count as ordinary substitutions.
-    // Digits written for the letters they resemble (`mo8x` for `mobx`,
-    // `k0a`) are the classic look-alike spelling too.
+    // Letter pairs only where they really look alike in common fonts;
+    // weaker shape pairs (c/e, u/v, ...) count as ordinary substitutions.
+    // A digit in place of a letter (`mo8x` for `mobx`) is the deliberate
+    // look-alike spelling: honest names rarely swap a letter for a digit.
     const PAIRS: &[(u8, u8)] = &[
         (b'1', b'l'),
         (b'1', b'i'),
