@@ -706,8 +706,7 @@ impl Engine {
                     | MatchClass::Homoglyph
                     | MatchClass::Transposition
             )
-            && swapped_segment(&cand.name, &cand.flat, &t.name, &t.flat)
-                .is_some_and(|(a, b)| self.established(a) && self.established(b))
+            && self.sibling_swap(cand, t)
         {
             s *= VOCAB_FACTOR;
             note = Some("one established word swapped for another (a sibling package)");
@@ -794,6 +793,56 @@ impl Engine {
             2 => self.qualifiers.contains(w),
             n => self.vocab.contains(w) || (n >= 5 && dictionary().contains(w)),
         }
+    }
+
+    /// One established word swapped for another ([`Engine::established`])
+    /// between two flat forms of equal length: the differing stretch,
+    /// widened to either name's word boundaries (`os-utils` / `esutils` →
+    /// `os` / `es`) or to a split of the glued name into established words
+    /// (`jsurl` / `jsuri` → `js`+`url` / `js`+`uri`), is a word on both sides.
+    fn sibling_swap(&self, cand: &Cand, t: &Entry) -> bool {
+        if swapped_segment(&cand.name, &cand.flat, &t.name, &t.flat)
+            .is_some_and(|(a, b)| self.established(a) && self.established(b))
+        {
+            return true;
+        }
+        let (a, b) = (cand.flat.as_str(), t.flat.as_str());
+        let n = a.len();
+        // Long names are never short words glued; bound the quadratic work.
+        if n != b.len() || n > 40 {
+            return false;
+        }
+        let (ab, bb) = (a.as_bytes(), b.as_bytes());
+        let Some(first) = ab.iter().zip(bb).position(|(x, y)| x != y) else {
+            return false;
+        };
+        let Some(from_end) = ab
+            .iter()
+            .rev()
+            .zip(bb.iter().rev())
+            .position(|(x, y)| x != y)
+        else {
+            return false;
+        };
+        let last = n - 1 - from_end;
+        let word = |s: &str, i: usize, j: usize| s.get(i..j).is_some_and(|w| self.established(w));
+        // Both names agree outside `first..=last`, so one split serves both:
+        // `pre[i]`: `a[..i]` splits into established words; `suf[j]`: `a[j..]`.
+        let mut pre = vec![false; n + 1];
+        pre[0] = true;
+        for i in 2..=first {
+            pre[i] = (0..i - 1).any(|k| pre[k] && word(a, k, i));
+        }
+        let mut suf = vec![false; n + 1];
+        suf[n] = true;
+        for j in (last + 1..n).rev() {
+            suf[j] = (j + 2..=n).any(|k| suf[k] && word(a, j, k));
+        }
+        (0..=first).filter(|&i| pre[i]).any(|i| {
+            (last + 1..=n)
+                .filter(|&j| suf[j])
+                .any(|j| word(a, i, j) && word(b, i, j))
+        })
     }
 
     /// A dictionary word (4+ letters) or a word of at least two popular

@@ -550,6 +550,15 @@ fn npm_sibling_qualifier_swap() {
     ok(e, &npm("ip-bigint"));
     ok(e, &npm("os-utils"));
     ok(e, &npm("is-uri"));
+    // The same through a split of a glued name into words: `js`+`url`.
+    ok(e, &npm("jsurl"));
+    // Glued typos do not split into words.
+    flags(
+        e,
+        &npm("jsknstream"),
+        "jsonstream",
+        MatchClass::KeyboardSubstitution,
+    );
     // Non-word qualifiers are typos of the same family.
     flags(e, &npm("zs-sha3"), "js-sha3", MatchClass::Substitution);
     flags(
