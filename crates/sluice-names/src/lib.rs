@@ -77,8 +77,9 @@
 //!   for `ts-toolbelt`) ×0.6; a scoped candidate near an unscoped name
 //!   ×0.5; a sibling name — one established word or two-letter qualifier
 //!   (used by 10+ popular names) swapped for another, seen through either
-//!   name's word boundaries (`os-utils` for `esutils`, `is-uri` for
-//!   `isurl`) — ×0.55, and likewise one language marker swapped for
+//!   name's word boundaries or a split of a glued name into such words
+//!   (`os-utils` for `esutils`, `is-uri` for `isurl`, `jsurl` for
+//!   `jsuri`) — ×0.55, and likewise one language marker swapped for
 //!   another (`ts-levenshtein`); a name derived as projects name
 //!   themselves — glued successor digit 2–9 (`punycode2`), the bare name of
 //!   the target's scope (`storyblok`), the target minus its last word
