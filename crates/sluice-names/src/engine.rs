@@ -443,6 +443,8 @@ impl Engine {
             .as_deref()
             .is_some_and(|s| corpus.scopes.contains_key(s));
         let twin = self.other_registry_twin(name);
+        // Best one-edit score, reported or not (see the cap below).
+        let mut nearest: Option<f32> = None;
         if !trusted_scope {
             let mut raw = Vec::new();
             collect(corpus, &cand, &mut raw);
@@ -485,6 +487,9 @@ impl Engine {
                     score *= 0.5;
                     extra = Some("the name is popular in the other registry");
                 }
+                if class.is_one_edit() {
+                    nearest = Some(nearest.map_or(score, |n: f32| n.max(score)));
+                }
                 if score >= REPORT_AT {
                     let note = match extra {
                         Some(x) => format!("{note}; {x}"),
@@ -505,11 +510,8 @@ impl Engine {
         // The nearest neighbour explains a name best: when a popular name is
         // one edit away, a two-edit match elsewhere (`talkback` is one edit
         // from `walk-back`, two from `stackback`) scores no higher than it.
-        let nearest = out
-            .iter()
-            .filter(|m| m.class.is_one_edit())
-            .map(|m| m.score)
-            .fold(None, |a: Option<f32>, s| Some(a.map_or(s, |a| a.max(s))));
+        // Unreported one-edit matches (below `REPORT_AT`) count too: a weak
+        // nearest neighbour still explains the name better than a far one.
         if let Some(cap) = nearest {
             for m in &mut out {
                 if m.class == MatchClass::EditDistance2 && m.score > cap {
