@@ -30,6 +30,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Seconds a client may take to send its request headers.
     pub client_header_timeout_secs: u64,
+    /// In-memory copies of hot artifacts.
+    pub cache: CacheConfig,
 }
 
 impl Default for Config {
@@ -43,6 +45,29 @@ impl Default for Config {
             clients: Vec::new(),
             admin: AdminConfig::default(),
             client_header_timeout_secs: 20,
+            cache: CacheConfig::default(),
+        }
+    }
+}
+
+/// In-memory copies of recently served artifacts (by sha256, so they
+/// never go stale). Only the bytes are kept: the verdict is still checked
+/// on every request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Total bytes of artifacts held in memory (0 = off: always read from
+    /// disk).
+    pub memory_bytes: u64,
+    /// Larger artifacts are always streamed from disk.
+    pub memory_max_file_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 256 << 20,
+            memory_max_file_bytes: 16 << 20,
         }
     }
 }
@@ -203,12 +228,16 @@ package = "pypi:foo==1.0"
 [[clients]]
 name = "ci"
 token = "t"
+[cache]
+memory_bytes = 0
 "#,
         )
         .unwrap();
         assert_eq!(c.policy.suspicious, OnVerdict::Allow);
         assert_eq!(c.policy.waivers.len(), 1);
         assert_eq!(c.clients[0].name, "ci");
+        assert_eq!(c.cache.memory_bytes, 0);
+        assert_eq!(c.cache.memory_max_file_bytes, 16 << 20);
         assert!(Config::parse("nonsense = 1").is_err());
     }
 }

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod hot;
 pub mod npm;
 pub mod policy;
 pub mod pypi;

@@ -142,6 +142,7 @@ pub struct AppState {
     pypi_up: Option<url::Url>,
     npm_up: Option<url::Url>,
     cache: Mutex<HashMap<String, CacheEntry>>,
+    hot: crate::hot::HotBlobs,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scanner: Arc<dyn Scanner>,
 }
@@ -211,6 +212,7 @@ impl AppState {
             pypi_up,
             npm_up,
             cache: Mutex::new(HashMap::new()),
+            hot: crate::hot::HotBlobs::new(cfg.cache.memory_bytes, cfg.cache.memory_max_file_bytes),
             flights: Mutex::new(HashMap::new()),
             scanner: scanner.unwrap_or_else(|| Arc::new(AnalyzeScanner)),
             cfg,
@@ -221,6 +223,13 @@ impl AppState {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// Whether an artifact's bytes are held in the in-memory cache (for
+    /// tests and diagnostics; serving never depends on it for a decision).
+    #[must_use]
+    pub fn holds_in_memory(&self, sha: &Sha256) -> bool {
+        self.hot.holds(sha)
     }
 
     /// One lock per upstream file, so concurrent first requests download
@@ -1345,9 +1354,143 @@ async fn serve_artifact(
         );
         return forbidden(&reason, "removed-upstream");
     }
+    // Hot path: this file was judged before (its verdict is in the facts
+    // just read and checked above) and its blob is stored, so nothing can
+    // have changed between that check and now: no download, no scan, no
+    // second look-up. The cached bytes never bypass the check above.
+    let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
+    let judged = facts
+        .artifacts
+        .iter()
+        .find(|a| {
+            a.filename == row.filename
+                && a.version == row.version
+                && index_sha.is_none_or(|s| s.to_hex() == a.sha256)
+        })
+        .and_then(|a| Some((a.sha256.parse::<Sha256>().ok()?, a.verdict.as_str())));
+    let fast = judged.and_then(|(sha, verdict)| {
+        let hot = st.hot.get(&sha);
+        (hot.is_some() || st.blobs.contains(&sha)).then(|| (sha, verdict.to_owned(), hot))
+    });
+    let (sha, verdict, hot) = match fast {
+        Some(x) => x,
+        None => match fetch_and_judge(st, client, eco, name, &row, index_sha).await {
+            Ok((sha, verdict)) => (sha, verdict, None),
+            Err(r) => return r,
+        },
+    };
+    let hex = sha.to_hex();
+    let (body, len) = match hot {
+        Some(b) => {
+            let len = b.len() as u64;
+            (Body::from(b), len)
+        }
+        None => match blob_body(st, sha).await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!("blob read: {e}");
+                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+            }
+        },
+    };
+    audit(
+        st,
+        client,
+        eco,
+        name,
+        &row.version,
+        &row.filename,
+        Some(&hex),
+        &verdict,
+        true,
+        "ok",
+    );
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    // Never a Content-Encoding on archives: clients would unpack and the hash would fail.
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&verdict) {
+        h.insert("x-sluice-verdict", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{hex}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    r
+}
+
+/// Chunk size when streaming a blob too large for the memory cache.
+const STREAM_CHUNK: u64 = 1 << 20;
+
+/// A stored blob as a response body: whole from memory when the hot cache
+/// admits it (and kept there), else streamed from disk in chunks so many
+/// concurrent downloads of huge artifacts do not each hold the whole file.
+async fn blob_body(st: &Arc<AppState>, sha: Sha256) -> std::io::Result<(Body, u64)> {
+    let state = Arc::clone(st);
+    let opened = tokio::task::spawn_blocking(move || {
+        let mut f = std::fs::File::open(state.blobs.path(&sha))?;
+        let len = f.metadata()?.len();
+        if !state.hot.admits(len) {
+            return Ok::<_, std::io::Error>((Err(f), len));
+        }
+        // `read_to_end` fills the spare capacity without zeroing it first.
+        let mut v = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        std::io::Read::read_to_end(&mut f, &mut v)?;
+        let b = Bytes::from(v);
+        state.hot.insert(sha, b.clone());
+        Ok((Ok(b), len))
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    match opened {
+        (Ok(b), _) => {
+            let len = b.len() as u64;
+            Ok((Body::from(b), len))
+        }
+        (Err(file), len) => {
+            // One blocking read per chunk, into a fresh buffer that is
+            // handed to hyper as is (no zero-fill, no second copy).
+            let stream = futures_util::stream::unfold(Some(file), |f| async move {
+                let mut f = f?;
+                let res = tokio::task::spawn_blocking(move || {
+                    let mut v = Vec::with_capacity(STREAM_CHUNK as usize);
+                    let r = std::io::Read::read_to_end(
+                        &mut std::io::Read::take(&mut f, STREAM_CHUNK),
+                        &mut v,
+                    );
+                    (f, r.map(|_| v))
+                })
+                .await;
+                match res {
+                    Ok((_, Ok(v))) if v.is_empty() => None,
+                    Ok((f, Ok(v))) => Some((Ok::<_, std::io::Error>(Bytes::from(v)), Some(f))),
+                    Ok((_, Err(e))) => Some((Err(e), None)),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                }
+            });
+            Ok((Body::from_stream(stream), len))
+        }
+    }
+}
+
+/// The slow path of the artifact gate: under the per-file lock, find the
+/// stored blob or fetch, verify and store it, judge it if it has no
+/// verdict yet, then decide again on fresh facts (the verdict may have just
+/// been written). Every refusal is audited here.
+async fn fetch_and_judge(
+    st: &Arc<AppState>,
+    client: &Client,
+    eco: Ecosystem,
+    name: &str,
+    row: &FileRow,
+    index_sha: Option<Sha256>,
+) -> Result<(Sha256, String), Response> {
+    let known_sha = row.sha256.clone();
     let flight = st.flight(&row.url);
     let in_flight = flight.lock().await;
-    let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
     let cached: Option<Sha256> = match index_sha {
         // PyPI files are addressed by the index's sha256: only that blob will do.
         Some(s) => Some(s).filter(|s| st.blobs.contains(s)),
@@ -1364,11 +1507,14 @@ async fn serve_artifact(
     };
     let sha = match cached {
         Some(s) => s,
-        None => match st.download(&row.url, &Expect::from_row(&row)).await {
+        None => match st.download(&row.url, &Expect::from_row(row)).await {
             Ok(s) => s,
             Err(DlError::Internal(e)) => {
                 tracing::error!("blob store: {e}");
-                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
+                return Err(err(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal storage error",
+                ));
             }
             Err(failure) => {
                 let (verdict, reason) = match failure {
@@ -1391,7 +1537,7 @@ async fn serve_artifact(
                     false,
                     &reason,
                 );
-                return err(StatusCode::BAD_GATEWAY, reason);
+                return Err(err(StatusCode::BAD_GATEWAY, reason));
             }
         },
     };
@@ -1420,17 +1566,13 @@ async fn serve_artifact(
                         false,
                         &reason,
                     );
-                    return forbidden(&reason, "scan-error");
+                    return Err(forbidden(&reason, "scan-error"));
                 }
             }
         }
     };
     drop(in_flight);
-    // The verdict may have just been written: decide again on fresh facts.
-    let facts = match st.facts(eco, name) {
-        Ok(f) => f,
-        Err(e) => return store_err(&e),
-    };
+    let facts = st.facts(eco, name).map_err(|e| store_err(&e))?;
     if let Some((reason, _)) =
         refused(&st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts))
     {
@@ -1446,61 +1588,9 @@ async fn serve_artifact(
             false,
             &reason,
         );
-        return forbidden(&reason, &verdict);
+        return Err(forbidden(&reason, &verdict));
     }
-    // Streamed from disk in chunks: many concurrent downloads of large
-    // artifacts must not each hold the whole file in memory.
-    let (file, len) = match tokio::fs::File::open(st.blobs.path(&sha)).await {
-        Ok(f) => match f.metadata().await {
-            Ok(m) => (f, m.len()),
-            Err(e) => {
-                tracing::error!("blob stat: {e}");
-                return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
-            }
-        },
-        Err(e) => {
-            tracing::error!("blob open: {e}");
-            return err(StatusCode::INTERNAL_SERVER_ERROR, "internal storage error");
-        }
-    };
-    let stream = futures_util::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 256 << 10];
-        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    });
-    audit(
-        st,
-        client,
-        eco,
-        name,
-        &row.version,
-        &row.filename,
-        Some(&hex),
-        &verdict,
-        true,
-        "ok",
-    );
-    let mut r = Response::new(Body::from_stream(stream));
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    // Never a Content-Encoding on archives: clients would unpack and the hash would fail.
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&verdict) {
-        h.insert("x-sluice-verdict", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{hex}\"")) {
-        h.insert(header::ETAG, v);
-    }
-    r
+    Ok((sha, verdict))
 }
 
 // ---------------------------------------------------------------- npm

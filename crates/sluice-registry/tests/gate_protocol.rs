@@ -842,3 +842,204 @@ async fn required_client_auth() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// The bytes the fake upstream serves for a PyPI file.
+fn upstream_bytes(h: &common::Harness, filename: &str) -> Vec<u8> {
+    h.upstream
+        .py
+        .iter()
+        .find(|d| d.filename == filename)
+        .unwrap()
+        .bytes
+        .clone()
+}
+
+/// The sha256 the gate names in an artifact response's ETag.
+fn etag_sha(r: &reqwest::Response) -> sluice_model::Sha256 {
+    r.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .trim_matches('"')
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_cached_artifacts_still_obey_blocks_and_are_audited() {
+    let h = start(default_upstream(), |_| {}).await;
+    let want = upstream_bytes(&h, "latepkg-1.0-py3-none-any.whl");
+    let url = h.url("/files/pypi/latepkg/latepkg-1.0-py3-none-any.whl");
+    let fetch = || async { client().get(&url).send().await.unwrap() };
+    // (status expected, served) for every request, to check the audit log.
+    let mut expected: Vec<bool> = Vec::new();
+
+    let r = fetch().await;
+    assert_eq!(r.status(), 200);
+    let sha = etag_sha(&r);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), want.as_slice());
+    expected.push(true);
+    assert!(
+        h.gate.holds_in_memory(&sha),
+        "served bytes are kept in memory"
+    );
+    // A hit from memory is byte-identical.
+    let r = fetch().await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), want.as_slice());
+    expected.push(true);
+
+    // Blocked (straight in SQLite, as `sluice admin` does from another
+    // process): the very next request is refused, bytes in memory or not.
+    h.gate
+        .store
+        .decide(
+            Ecosystem::PyPI,
+            "latepkg",
+            Some("1.0"),
+            Action::Block,
+            "reported",
+            "alice",
+        )
+        .unwrap();
+    assert!(h.gate.holds_in_memory(&sha));
+    let r = fetch().await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("reported"));
+    expected.push(false);
+    // Unblocked: served again on the very next request.
+    assert!(
+        h.gate
+            .store
+            .clear_decision(Ecosystem::PyPI, "latepkg", Some("1.0"), "fixed", "alice")
+            .unwrap()
+    );
+    let r = fetch().await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), want.as_slice());
+    expected.push(true);
+    // A whole-package block acts the same way.
+    h.gate
+        .store
+        .decide(
+            Ecosystem::PyPI,
+            "latepkg",
+            None,
+            Action::Block,
+            "takedown",
+            "alice",
+        )
+        .unwrap();
+    assert_eq!(fetch().await.status(), 403);
+    expected.push(false);
+
+    // Concurrent hits: every one of them is a row.
+    h.gate
+        .store
+        .clear_decision(Ecosystem::PyPI, "latepkg", None, "ok", "alice")
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { client().get(&url).send().await.unwrap().status() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+        expected.push(true);
+    }
+
+    let rows = h
+        .gate
+        .store
+        .downloads_of(Ecosystem::PyPI, "latepkg", Some("1.0"), 1000)
+        .unwrap();
+    assert_eq!(rows.len(), expected.len(), "one audit row per request");
+    // Rows of the same millisecond have no defined order: compare counts.
+    let served = |v: bool| rows.iter().filter(|d| d.allowed == v).count();
+    assert_eq!(served(true), expected.iter().filter(|&&v| v).count());
+    assert_eq!(served(false), 2);
+    assert!(
+        rows.iter()
+            .all(|d| d.sha256.as_deref() == Some(&*sha.to_hex()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifacts_stream_from_disk_when_not_kept_in_memory() {
+    // A 2.5 MiB sdist: more than one streaming chunk.
+    let mut big = Vec::with_capacity(5 << 19);
+    let mut x: u32 = 0x1234_5678;
+    while big.len() < 5 << 19 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    let mut up = default_upstream();
+    up.py.push(common::PyDist {
+        project: "bigpkg".into(),
+        version: "1.0".into(),
+        filename: "bigpkg-1.0.tar.gz".into(),
+        bytes: big.clone(),
+        metadata: b"Metadata-Version: 2.1\nName: bigpkg\nVersion: 1.0\n".to_vec(),
+        yanked: None,
+    });
+    // Small files are kept, this one is above the per-file limit.
+    let h = start(up, |c| c.cache.memory_max_file_bytes = 1 << 20).await;
+    let big_url = h.url("/files/pypi/bigpkg/bigpkg-1.0.tar.gz");
+    for _ in 0..2 {
+        let r = client().get(&big_url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-length"].to_str().unwrap(),
+            big.len().to_string()
+        );
+        let sha = etag_sha(&r);
+        assert!(r.bytes().await.unwrap().as_ref() == big.as_slice());
+        assert!(!h.gate.holds_in_memory(&sha));
+    }
+    let small = client()
+        .get(h.url("/files/pypi/cleanpkg/cleanpkg-1.0-py3-none-any.whl"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+    assert!(h.gate.holds_in_memory(&etag_sha(&small)));
+
+    // Memory cache off: everything streams, nothing is kept.
+    let h = start(default_upstream(), |c| c.cache.memory_bytes = 0).await;
+    let want = upstream_bytes(&h, "cleanpkg-1.0-py3-none-any.whl");
+    for _ in 0..2 {
+        let r = client()
+            .get(h.url("/files/pypi/cleanpkg/cleanpkg-1.0-py3-none-any.whl"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let sha = etag_sha(&r);
+        assert_eq!(r.bytes().await.unwrap().as_ref(), want.as_slice());
+        assert!(!h.gate.holds_in_memory(&sha));
+    }
+    // npm tarballs (no sha256 in the index) take the same fast path.
+    let url = h.url("/npm/latenpm/-/latenpm-1.0.0.tgz");
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 200);
+    h.gate
+        .store
+        .decide(
+            Ecosystem::Npm,
+            "latenpm",
+            Some("1.0.0"),
+            Action::Block,
+            "bad",
+            "alice",
+        )
+        .unwrap();
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 403);
+    let rows = h
+        .gate
+        .store
+        .downloads_of(Ecosystem::Npm, "latenpm", None, 100)
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+}
