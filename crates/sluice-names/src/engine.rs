@@ -827,24 +827,32 @@ impl Engine {
             return false;
         };
         let last = n - 1 - from_end;
-        let word = |s: &str, i: usize, j: usize| s.get(i..j).is_some_and(|w| self.established(w));
+        // Words of the split are 2..=16 characters (the dictionary stops at
+        // 12); the bound keeps the look-ups few.
+        let word = |s: &str, i: usize, j: usize| {
+            (2..=16).contains(&(j - i)) && s.get(i..j).is_some_and(|w| self.established(w))
+        };
         // Both names agree outside `first..=last`, so one split serves both:
         // `pre[i]`: `a[..i]` splits into established words; `suf[j]`: `a[j..]`.
-        let mut pre = vec![false; n + 1];
+        let mut pre = [false; 41];
+        let mut suf = [false; 41];
         pre[0] = true;
-        for i in 2..=first {
-            pre[i] = (0..i - 1).any(|k| pre[k] && word(a, k, i));
-        }
-        let mut suf = vec![false; n + 1];
         suf[n] = true;
-        for j in (last + 1..n).rev() {
-            suf[j] = (j + 2..=n).any(|k| suf[k] && word(a, j, k));
+        for i in 2..=first {
+            let ok = (i.saturating_sub(16)..i - 1).any(|k| pre[k] && word(a, k, i));
+            pre[i] = ok;
         }
-        (0..=first).filter(|&i| pre[i]).any(|i| {
-            (last + 1..=n)
-                .filter(|&j| suf[j])
-                .any(|j| word(a, i, j) && word(b, i, j))
-        })
+        for j in (last + 1..n).rev() {
+            let ok = (j + 2..=n.min(j + 16)).any(|k| suf[k] && word(a, j, k));
+            suf[j] = ok;
+        }
+        (first.saturating_sub(16)..=first)
+            .filter(|&i| pre[i])
+            .any(|i| {
+                (last + 1..=n.min(i + 16))
+                    .filter(|&j| suf[j])
+                    .any(|j| word(a, i, j) && word(b, i, j))
+            })
     }
 
     /// A dictionary word (4+ letters) or a word of at least two popular
