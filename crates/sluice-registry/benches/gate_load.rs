@@ -3,7 +3,7 @@
 //! `cargo bench -p sluice-registry --bench gate_load` starts a fake upstream
 //! and a gate (as the tests do) on one tokio runtime, warms the cache, then
 //! drives them from a *separate* load-generator runtime on its own OS
-//! threads (`SLUICE_BENCH_LOAD_THREADS`, default 1), so the generator never
+//! threads (`SLUICE_BENCH_LOAD_THREADS`, default one per core), so the generator never
 //! runs on the gate's worker threads. The generator is a minimal HTTP/1.1
 //! keep-alive client (one request in flight per connection, the body read
 //! into a reused buffer and discarded), the same code for every target.
@@ -13,14 +13,19 @@
 //! - a cached PyPI project page (JSON) and a cached npm packument, reporting
 //!   req/s and p50/p99 latency;
 //! - a cached 4 MiB artifact, reporting MiB/s, `SLUICE_BENCH_ROUNDS` times
-//!   (default 3), each round immediately followed by the same load against
-//!   the comparison server, so machine contention hits both alike; the
+//!   (default 3), each round back to back with the same load against the
+//!   comparison server (which goes first in every other round), so machine
+//!   contention hits both alike; the
 //!   median of the per-round ratios is printed.
+//!
+//! `SLUICE_BENCH_MEMORY_BYTES=0` turns the gate's in-memory artifact cache
+//! off (every hit read from disk), to see what the cache is worth.
 //!
 //! The comparison server is `SLUICE_BENCH_COMPARE_URL` (serving the same
 //! 4 MiB file, written to `SLUICE_BENCH_WRITE_FILE`), or, with
 //! `SLUICE_BENCH_NGINX=/usr/sbin/nginx`, an nginx the benchmark starts
-//! itself (temp prefix, one worker, sendfile, keep-alive, access log off)
+//! itself (temp prefix, `worker_processes auto` or
+//! `SLUICE_BENCH_NGINX_WORKERS`, sendfile, keep-alive, access log off)
 //! and stops at the end.
 #![allow(missing_docs)]
 
@@ -229,6 +234,9 @@ impl Drop for Nginx {
 }
 
 fn start_nginx(bin: &str, file: &[u8]) -> Nginx {
+    // `auto` = one worker per core, as the gate's runtime has one worker
+    // thread per core.
+    let workers = std::env::var("SLUICE_BENCH_NGINX_WORKERS").unwrap_or_else(|_| "auto".into());
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     std::fs::create_dir_all(p.join("www")).unwrap();
@@ -241,7 +249,7 @@ fn start_nginx(bin: &str, file: &[u8]) -> Nginx {
         .port();
     let d = p.display();
     let conf = format!(
-        "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log warn;\n\
+        "worker_processes {workers};\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log warn;\n\
          events {{ worker_connections 1024; }}\n\
          http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_timeout 65;\n  keepalive_requests 1000000;\n\
          client_body_temp_path {d}/t1;\n  proxy_temp_path {d}/t2;\n  fastcgi_temp_path {d}/t3;\n  uwsgi_temp_path {d}/t4;\n  scgi_temp_path {d}/t5;\n\
@@ -273,7 +281,8 @@ fn main() {
     let secs: f64 = env("SLUICE_BENCH_SECS", 5.0);
     let conc: usize = env("SLUICE_BENCH_CONC", 16);
     let rounds: usize = env("SLUICE_BENCH_ROUNDS", 3).max(1);
-    let gen_threads: usize = env("SLUICE_BENCH_LOAD_THREADS", 1).max(1);
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let gen_threads: usize = env("SLUICE_BENCH_LOAD_THREADS", cores).max(1);
     let gate_rt = tokio::runtime::Builder::new_multi_thread()
         .thread_name("gate")
         .enable_all()
@@ -317,28 +326,54 @@ fn main() {
     });
     // The harness spawns the fake upstream and the gate on the runtime it
     // is started from: the gate's own runtime, not the generator's.
-    let h = gate_rt.block_on(common::start(up, |c| c.upstream.metadata_ttl_secs = 3600));
+    let memory: Option<u64> = std::env::var("SLUICE_BENCH_MEMORY_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let h = gate_rt.block_on(common::start(up, |c| {
+        c.upstream.metadata_ttl_secs = 3600;
+        if let Some(m) = memory {
+            c.cache.memory_bytes = m;
+        }
+    }));
     let json = "application/vnd.pypi.simple.v1+json";
     let page = target(&h.url("/simple/cleanpkg/"), json);
     let pack = target(&h.url("/npm/cleannpm"), "application/json");
     let file = target(&h.url("/files/pypi/bigpkg/bigpkg-1.0.tar.gz"), "*/*");
+    let mut artifact_requests = 0;
     for t in [&page, &pack, &file] {
-        let _ = load(&gen_rt, t, 1, 0.5);
+        let n = load(&gen_rt, t, 1, 0.5).lat.len();
+        if std::ptr::eq(t, &file) {
+            artifact_requests += n;
+        }
     }
     println!(
         "{conc} keep-alive connections, {secs} s per run; generator: {gen_threads} thread(s) of its own, \
-         gate: its own runtime in this process"
+         gate: its own runtime in this process, memory cache {} bytes",
+        h.gate.config().cache.memory_bytes
     );
     load(&gen_rt, &page, conc, secs).report("cached PyPI project page (JSON)");
     load(&gen_rt, &pack, conc, secs).report("cached npm packument (full)");
     let cmp = compare.map(|u| target(&u, "*/*"));
     let mut ratios = Vec::new();
     for r in 1..=rounds {
-        let g = load(&gen_rt, &file, conc, secs);
-        g.report(&format!("[{r}] cached 4 MiB artifact, gate"));
-        if let Some(c) = &cmp {
-            let n = load(&gen_rt, c, conc, secs);
-            n.report(&format!("[{r}] same file, comparison server"));
+        // Alternate who goes first, so a slow start or end of a round (a
+        // neighbour's build) does not always land on the same target.
+        let gate_first = r % 2 == 1 || cmp.is_none();
+        let mut gate = None;
+        let mut other = None;
+        for turn in 0..2 {
+            if (turn == 0) == gate_first {
+                let g = load(&gen_rt, &file, conc, secs);
+                artifact_requests += g.lat.len();
+                g.report(&format!("[{r}] cached 4 MiB artifact, gate"));
+                gate = Some(g);
+            } else if let Some(c) = &cmp {
+                let n = load(&gen_rt, c, conc, secs);
+                n.report(&format!("[{r}] same file, comparison server"));
+                other = Some(n);
+            }
+        }
+        if let (Some(g), Some(n)) = (gate, other) {
             ratios.push(g.mib_s() / n.mib_s());
         }
     }
@@ -348,18 +383,29 @@ fn main() {
             .map(|r| format!("{:.0} %", r * 100.0))
             .collect();
         ratios.sort_by(f64::total_cmp);
+        let n = ratios.len();
+        let median = if n % 2 == 1 {
+            ratios[n / 2]
+        } else {
+            f64::midpoint(ratios[n / 2 - 1], ratios[n / 2])
+        };
         println!(
             "gate / comparison throughput: median {:.0} % over {} rounds ({})",
-            ratios[ratios.len() / 2] * 100.0,
+            median * 100.0,
             ratios.len(),
             shown.join(", ")
         );
     }
+    // Every artifact request is an audit row, written before its answer.
     let rows = h
         .gate
         .store
-        .downloads_of(sluice_model::Ecosystem::PyPI, "bigpkg", None, 1)
+        .downloads_of(sluice_model::Ecosystem::PyPI, "bigpkg", None, u32::MAX)
         .unwrap();
-    assert!(!rows.is_empty(), "artifact requests are audited");
+    assert_eq!(rows.len(), artifact_requests, "one audit row per request");
+    println!(
+        "audit rows written: {} (one per artifact request)",
+        rows.len()
+    );
     drop(nginx);
 }
