@@ -221,6 +221,7 @@ fn load(gen_rt: &tokio::runtime::Runtime, t: &Target, conc: usize, secs: f64) ->
 
 /// An nginx started by the benchmark, stopped on drop.
 struct Nginx {
+    bin: String,
     child: std::process::Child,
     _dir: tempfile::TempDir,
     url: String,
@@ -228,6 +229,26 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // A fast shutdown through the master (its pid file), which stops
+        // its workers too; killing only the master would orphan them.
+        let p = self._dir.path();
+        let _ = std::process::Command::new(&self.bin)
+            .arg("-p")
+            .arg(p)
+            .arg("-c")
+            .arg(p.join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("nginx did not stop; killing its master");
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -271,6 +292,7 @@ fn start_nginx(bin: &str, file: &[u8]) -> Nginx {
         std::thread::sleep(Duration::from_millis(50));
     }
     Nginx {
+        bin: bin.to_owned(),
         child,
         _dir: dir,
         url: format!("http://127.0.0.1:{port}/file.bin"),
