@@ -108,32 +108,32 @@ pub fn judge(findings: &[Finding]) -> Verdict {
     if live.is_empty() {
         return Verdict::clean();
     }
-    // Repeats of one rule.
-    let mut by_rule: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    // Repeats of one rule, counted apart for auxiliary code so that its
+    // cap can only ever add: the rest of the package scores the same with
+    // or without it, and it adds 0..=AUXILIARY_CAP.
+    let mut by_rule: BTreeMap<(bool, &str), Vec<f64>> = BTreeMap::new();
     for (i, w) in &live {
+        let f = &findings[*i];
         by_rule
-            .entry(findings[*i].rule.as_str())
+            .entry((auxiliary(f), f.rule.as_str()))
             .or_default()
             .push(*w);
     }
     let mut total = 0.0;
-    // Test, doc and tooling code together never reach "suspicious".
-    let aux: f64 = live
-        .iter()
-        .filter(|(i, _)| auxiliary(&findings[*i]))
-        .map(|(_, w)| w)
-        .sum();
-    let aux_excess = (aux - AUXILIARY_CAP).max(0.0);
-    total -= aux_excess;
-    let mut per_rule: BTreeMap<&str, f64> = BTreeMap::new();
-    for (rule, ws) in &mut by_rule {
+    let mut aux = 0.0;
+    for ((is_aux, _), ws) in &mut by_rule {
         ws.sort_by(|a, b| b.total_cmp(a));
         let top = ws.first().copied().unwrap_or(0.0);
         let rest: f64 = ws.iter().skip(1).map(|w| w * 0.25).sum();
         let s = (top + rest).min(top * 1.5);
-        per_rule.insert(rule, s);
-        total += s;
+        if *is_aux {
+            aux += s;
+        } else {
+            total += s;
+        }
     }
+    // Test, doc and tooling code together never reach "suspicious".
+    total += aux.min(AUXILIARY_CAP);
     // Correlation within a file.
     let mut per_file: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (i, _) in &live {
@@ -217,7 +217,6 @@ pub fn judge(findings: &[Finding]) -> Verdict {
         drivers.clear();
     }
     let score = total.clamp(0.0, 100.0).round();
-    let _ = aux_excess;
     Verdict {
         level,
         // The value is clamped to 0..=100 just above.
@@ -279,6 +278,35 @@ mod tests {
             )]);
             assert_ne!(v.level, VerdictLevel::Malicious, "{file}");
         }
+    }
+
+    #[test]
+    fn test_code_adds_at_most_the_cap_and_never_subtracts() {
+        let lib = f("PY104", Severity::High, Confidence::High, "pkg/a.py", false);
+        let alone = judge(std::slice::from_ref(&lib)).score;
+        // Many repeats of one rule in test code: their raw weights sum far
+        // past the cap, their repeat-collapsed worth does not.
+        let mut with_tests = vec![lib.clone()];
+        with_tests.extend((0..40).map(|i| {
+            f(
+                "PY104",
+                Severity::Critical,
+                Confidence::High,
+                &format!("pkg/tests/t{i}.py"),
+                false,
+            )
+        }));
+        let v = judge(&with_tests);
+        assert!(v.score >= alone, "{} < {alone}", v.score);
+        assert!(
+            f64::from(v.score) <= f64::from(alone) + AUXILIARY_CAP,
+            "{}",
+            v.score
+        );
+        // Test code alone stays clean however much of it there is.
+        let v = judge(&with_tests[1..]);
+        assert_eq!(v.level, VerdictLevel::Clean);
+        assert!(f64::from(v.score) <= AUXILIARY_CAP);
     }
 
     #[test]
