@@ -638,7 +638,7 @@ pub fn dedup(indicators: &mut Vec<Indicator>) {
 pub fn is_text_candidate(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     name == "package.json"
-        || [".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs"]
+        || [".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs", ".pyi"]
             .iter()
             .any(|e| name.ends_with(e))
 }

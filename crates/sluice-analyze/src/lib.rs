@@ -38,6 +38,9 @@ pub use source::{FileRole, SourceFile};
 pub struct Options {
     /// Indicators supplied by the user (`--ioc-file`); a hit becomes a finding.
     pub iocs: Option<ioc::IocSet>,
+    /// Parse every test, doc and example file even when it cannot change
+    /// the verdict (see [`analyze`]).
+    pub all_files: bool,
 }
 
 /// Files larger than this are not parsed (they are still searched for
@@ -46,6 +49,15 @@ pub struct Options {
 pub const MAX_PARSE_BYTES: usize = 2 << 20;
 
 /// Analyse one artifact.
+///
+/// Every file is searched for indicators. Source files are parsed and run
+/// through the rules, except test, doc and example files that do not run
+/// unasked while the rest of the package scores under
+/// `SUSPICIOUS_AT - AUXILIARY_CAP` (5): their findings could not change the
+/// verdict, so they are listed in `unparsed_auxiliary` instead and parsed
+/// only when the score rises — here, or in [`add_findings`] when a caller
+/// brings name or sandbox findings. [`Options::all_files`] parses them
+/// regardless.
 #[must_use]
 pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     let mut warnings = Vec::new();
@@ -54,6 +66,7 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     findings.extend(manifest.findings.iter().cloned());
     let mut indicators = Vec::new();
 
+    let mut unparsed = Vec::new();
     for entry in &tree.files {
         let role = manifest.role_of(&entry.path);
         let Some(lang) = source::language_of(&entry.path, &entry.data) else {
@@ -87,10 +100,11 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
             ));
             continue;
         }
-        match lang {
-            source::Language::Python => findings.extend(python::check(&file)),
-            source::Language::JavaScript => findings.extend(javascript::check(&file)),
+        if !opts.all_files && is_deferrable(&entry.path, role) {
+            unparsed.push(entry.path.clone());
+            continue;
         }
+        findings.extend(check_source(&file, lang));
     }
     ioc::dedup(&mut indicators);
     if let Some(set) = &opts.iocs {
@@ -139,9 +153,74 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
         findings,
         indicators,
         warnings,
+        unparsed_auxiliary: unparsed,
     };
     rejudge(&mut report);
+    settle(&mut report, tree);
     report
+}
+
+/// Run the rules of `lang` over one file.
+fn check_source(file: &SourceFile<'_>, lang: source::Language) -> Vec<sluice_model::Finding> {
+    match lang {
+        source::Language::Python => python::check(file),
+        source::Language::JavaScript => javascript::check(file),
+    }
+}
+
+/// Test, doc and example code that does not run unasked: its findings are
+/// auxiliary to the score, which caps them together at
+/// [`score::AUXILIARY_CAP`], so parsing it can wait until the rest of the
+/// package scores high enough for it to matter. This is where most of the
+/// parsing time of large packages goes (a third of the Python bytes of
+/// the 300 most downloaded sdists).
+fn is_deferrable(path: &str, role: FileRole) -> bool {
+    !role.runs_unasked() && manifest::is_auxiliary(path)
+}
+
+/// True when findings worth at most [`score::AUXILIARY_CAP`] points could
+/// change a verdict that scored `score` (rounded) without them.
+fn auxiliary_could_matter(score: u32) -> bool {
+    f64::from(score) + 0.5 + score::AUXILIARY_CAP >= score::SUSPICIOUS_AT
+}
+
+/// Parse the auxiliary files left unparsed when the report's score has
+/// risen to where they could change the verdict (or, with nothing to
+/// wait for, do nothing).
+fn settle(report: &mut Report, tree: &FileTree) {
+    if report.unparsed_auxiliary.is_empty() || !auxiliary_could_matter(report.verdict.score) {
+        return;
+    }
+    let manifest = manifest::read(tree);
+    let wanted: std::collections::HashSet<String> = std::mem::take(&mut report.unparsed_auxiliary)
+        .into_iter()
+        .collect();
+    for entry in tree.files.iter().filter(|e| wanted.contains(&e.path)) {
+        let Some(lang) = source::language_of(&entry.path, &entry.data) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&entry.data);
+        let file = SourceFile {
+            path: &entry.path,
+            text: &text,
+            role: manifest.role_of(&entry.path),
+        };
+        report.findings.extend(check_source(&file, lang));
+    }
+    rejudge(report);
+}
+
+/// Add findings from outside the artifact's own code (name checks, the
+/// sandbox) to `report`, judge again, and parse the auxiliary files that
+/// [`analyze`] left unparsed if the new findings make them matter.
+pub fn add_findings(
+    report: &mut Report,
+    tree: &FileTree,
+    extra: impl IntoIterator<Item = sluice_model::Finding>,
+) {
+    report.findings.extend(extra);
+    rejudge(report);
+    settle(report, tree);
 }
 
 /// Sort the findings (most severe first) and recompute the verdict, after a

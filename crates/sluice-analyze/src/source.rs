@@ -40,7 +40,8 @@ pub struct SourceFile<'a> {
 /// The languages the rules understand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Language {
-    /// Python source (`.py`, `.pyw`, `.pth`, Python shebang).
+    /// Python source (`.py`, `.pyw`, `.pth`, Python shebang; not `.pyi`
+    /// type stubs, which Python never runs).
     Python,
     /// JavaScript source (`.js`, `.cjs`, `.mjs`, node shebang).
     JavaScript,
@@ -53,7 +54,9 @@ pub fn language_of(path: &str, data: &[u8]) -> Option<Language> {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let ext = name.rsplit_once('.').map(|(_, e)| e);
     let lang = match ext {
-        Some("py" | "pyw" | "pth" | "pyi") => Some(Language::Python),
+        // `.pyi` stubs are never imported, so never run: they are only
+        // searched for indicators (see `ioc::is_text_candidate`).
+        Some("py" | "pyw" | "pth") => Some(Language::Python),
         Some("js" | "cjs" | "mjs") => Some(Language::JavaScript),
         _ => {
             let head = &data[..data.len().min(128)];

@@ -96,7 +96,14 @@ fn digests_and_analyze() {
         ),
         ("package/data.bin", "abc"),
     ]);
-    let r = analyze("p", &tree, &Options { iocs: Some(set) });
+    let r = analyze(
+        "p",
+        &tree,
+        &Options {
+            iocs: Some(set),
+            ..Options::default()
+        },
+    );
     let intel: Vec<_> = r
         .findings
         .iter()

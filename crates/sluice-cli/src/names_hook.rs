@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use sluice_archive::FileTree;
 use sluice_model::Report;
 use sluice_names::{Engine, PrivateList};
 
@@ -26,14 +27,14 @@ pub fn engine(private: Option<&Path>) -> anyhow::Result<Option<Engine>> {
 }
 
 /// Add name findings (typosquats, confusion) for the report's package and
-/// recompute its verdict.
-pub fn add_name_findings(report: &mut Report, engine: &Engine) {
+/// recompute its verdict (parsing the test and doc files of `tree` that the
+/// first pass left aside, if the name findings make them matter).
+pub fn add_name_findings(report: &mut Report, tree: &FileTree, engine: &Engine) {
     let Some(name) = &report.package else {
         return;
     };
     let found = engine.findings_for(name);
     if !found.is_empty() {
-        report.findings.extend(found);
-        sluice_analyze::rejudge(report);
+        sluice_analyze::add_findings(report, tree, found);
     }
 }

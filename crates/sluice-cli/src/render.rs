@@ -188,6 +188,14 @@ fn text(out: &mut impl Write, r: &Report, all: bool) -> std::io::Result<()> {
     for w in &r.warnings {
         writeln!(out, "  warning: {w}")?;
     }
+    if !r.unparsed_auxiliary.is_empty() {
+        writeln!(
+            out,
+            "  note: {} test/doc/example file(s) searched for indicators only; \
+             they could not change this verdict (--all-files parses them)",
+            r.unparsed_auxiliary.len()
+        )?;
+    }
     writeln!(out)
 }
 

@@ -96,6 +96,11 @@ pub struct Report {
     /// Problems that limited the analysis (a file too big to parse, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Test, doc and example files searched for indicators but not parsed,
+    /// because the rest of the package scored too low for them to change
+    /// the verdict (their findings add at most 20 points together).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unparsed_auxiliary: Vec<String>,
 }
 
 /// A package named on the command line: `pypi:NAME[==VERSION]` or

@@ -80,8 +80,9 @@ impl Scanner for AnalyzeScanner {
         if let Ok(pn) = PackageName::parse(eco, name) {
             let found = sluice_names::Engine::builtin().findings_for(&pn);
             if !found.is_empty() {
-                report.findings.extend(found);
-                sluice_analyze::rejudge(&mut report);
+                // Test and doc files left unparsed are parsed now if the
+                // name findings make them matter.
+                sluice_analyze::add_findings(&mut report, &tree, found);
             }
         }
         Ok(Judged {

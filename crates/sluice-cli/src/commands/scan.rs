@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use rayon::prelude::*;
 use sluice_model::{PackageSpec, Report, VerdictLevel};
 
 use crate::render::{self, Format};
@@ -50,6 +49,11 @@ pub struct ScanArgs {
     /// Show informational findings too in text output.
     #[arg(long)]
     pub all: bool,
+    /// Parse every test, doc and example file, even when its findings could
+    /// not change the verdict (by default such files are only searched for
+    /// indicators until the rest of the package scores 5 or more).
+    #[arg(long)]
+    pub all_files: bool,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -91,7 +95,7 @@ pub struct ScanError {
 
 /// Run `sluice scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let options = options(args.ioc_file.as_deref())?;
+    let options = options(args.ioc_file.as_deref(), args.all_files)?;
     let upstreams = sluice_upstream::Upstreams {
         pypi_simple: parse_url(args.pypi_index.as_deref(), "--pypi-index")?,
         npm_registry: parse_url(args.npm_registry.as_deref(), "--npm-registry")?,
@@ -119,18 +123,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start worker threads")?;
     let progress = render::progress(targets.len(), args.format);
-    let results: Vec<Result<Report, ScanError>> = pool.install(|| {
-        targets
-            .par_iter()
-            .map(|t| {
-                let r = scan_one(t, &options, &upstreams, names, args.dynamic);
-                if let Some(p) = &progress {
-                    p.inc(1);
-                }
-                r
-            })
-            .collect()
-    });
+    let size = |t: &Target| match t {
+        Target::Path(p) => crate::schedule::file_size(p),
+        Target::Registry(_) => 0,
+    };
+    let results: Vec<Result<Report, ScanError>> =
+        crate::schedule::largest_first(&pool, &targets, size, |t| {
+            let r = scan_one(t, &options, &upstreams, names, args.dynamic);
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            r
+        });
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -170,7 +174,10 @@ fn parse_url(s: Option<&str>, flag: &str) -> anyhow::Result<Option<url::Url>> {
 }
 
 /// Build analysis options from the command line.
-pub fn options(ioc_file: Option<&Path>) -> anyhow::Result<sluice_analyze::Options> {
+pub fn options(
+    ioc_file: Option<&Path>,
+    all_files: bool,
+) -> anyhow::Result<sluice_analyze::Options> {
     let iocs = match ioc_file {
         Some(p) => {
             let text = fs_err::read_to_string(p)?;
@@ -181,7 +188,7 @@ pub fn options(ioc_file: Option<&Path>) -> anyhow::Result<sluice_analyze::Option
         }
         None => None,
     };
-    Ok(sluice_analyze::Options { iocs })
+    Ok(sluice_analyze::Options { iocs, all_files })
 }
 
 /// Expand the command line into targets. A folder with no package manifest
@@ -288,10 +295,10 @@ fn scan_one(
     };
     let mut report = sluice_analyze::analyze(&label, &tree, options);
     if let Some(engine) = names {
-        crate::names_hook::add_name_findings(&mut report, engine);
+        crate::names_hook::add_name_findings(&mut report, &tree, engine);
     }
     if dynamic && let Some(path) = on_disk {
-        add_sandbox_findings(&mut report, &path);
+        add_sandbox_findings(&mut report, &tree, &path);
     }
     drop(download_dir);
     Ok(report)
@@ -300,7 +307,7 @@ fn scan_one(
 /// Run the sandbox on `path` and merge its findings into `report`. A
 /// sandbox that cannot run here is a warning in the report, not a failed
 /// scan: the static verdict still stands.
-fn add_sandbox_findings(report: &mut Report, path: &Path) {
+fn add_sandbox_findings(report: &mut Report, tree: &sluice_archive::FileTree, path: &Path) {
     let options = sluice_sandbox::SandboxOptions {
         ecosystem: report.ecosystem,
         ..sluice_sandbox::SandboxOptions::default()
@@ -313,8 +320,7 @@ fn add_sandbox_findings(report: &mut Report, path: &Path) {
                     limit.phase, limit.limit, limit.detail
                 ));
             }
-            report.findings.extend(dynamic.findings);
-            sluice_analyze::rejudge(report);
+            sluice_analyze::add_findings(report, tree, dynamic.findings);
         }
         Err(e) => report.warnings.push(format!("sandbox did not run: {e}")),
     }
