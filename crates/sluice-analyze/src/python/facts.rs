@@ -20,7 +20,9 @@
 //! Everything is bounded: recursion depth, number of strings kept, and the
 //! fixpoint iterations, so hostile files cannot make the analysis explode.
 
-use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tree_sitter::Node;
 
@@ -282,9 +284,47 @@ const MAX_CONST_LEN: usize = 8192;
 
 type Key = (Option<usize>, String);
 
+/// Values bound to names, per scope, looked up by `&str` without building
+/// a key (the lookups run for every identifier of every expression).
+struct Scoped<V>(HashMap<String, Vec<(Option<usize>, V)>>);
+
+impl<V> Default for Scoped<V> {
+    fn default() -> Self {
+        Scoped(HashMap::default())
+    }
+}
+
+impl<V> Scoped<V> {
+    fn get(&self, scope: Option<usize>, name: &str) -> Option<&V> {
+        self.0
+            .get(name)?
+            .iter()
+            .find(|(s, _)| *s == scope)
+            .map(|(_, v)| v)
+    }
+
+    /// The value bound to `key`, inserted by `make` when absent.
+    fn entry_with(&mut self, key: Key, make: impl FnOnce() -> V) -> &mut V {
+        let (scope, name) = key;
+        let list = self.0.entry(name).or_default();
+        let at = match list.iter().position(|(s, _)| *s == scope) {
+            Some(i) => i,
+            None => {
+                list.push((scope, make()));
+                list.len() - 1
+            }
+        };
+        &mut list[at].1
+    }
+}
+
 struct Builder<'t, 's> {
     src: &'s [u8],
+    text_src: &'s str,
     imports: HashMap<String, String>,
+    /// First components of the imports' qualified names (`os` for
+    /// `os.path`), filled once the walk has seen every import.
+    import_roots: HashSet<String>,
     modules: HashSet<String>,
     functions: Vec<FunctionDef>,
     fn_nodes: Vec<Node<'t>>,
@@ -297,11 +337,91 @@ struct Builder<'t, 's> {
     fn_ret: HashMap<usize, Labels>,
     local_fns: HashMap<String, Vec<usize>>,
     lambdas: HashMap<String, Node<'t>>,
-    vars: HashMap<Key, Labels>,
-    consts: HashMap<Key, Vec<String>>,
-    aliases: HashMap<Key, String>,
+    vars: Scoped<Labels>,
+    consts: Scoped<Vec<String>>,
+    aliases: Scoped<String>,
     memo: HashMap<usize, Labels>,
     use_memo: bool,
+}
+
+/// Kind names and field ids of the Python grammar, looked up once.
+/// `Node::kind` measures and validates a C string on every call and
+/// `child_by_field_name` compares the name with every field of the
+/// grammar; extraction asks both millions of times per large package.
+struct Grammar {
+    kinds: Vec<String>,
+}
+
+static GRAMMAR: LazyLock<Grammar> = LazyLock::new(|| {
+    let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    let kinds = (0..lang.node_kind_count())
+        .map(|i| {
+            u16::try_from(i)
+                .ok()
+                .and_then(|i| lang.node_kind_for_id(i))
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    Grammar { kinds }
+});
+
+/// Field ids of the grammar (0, which no child carries, when absent).
+struct Fields {
+    alias: u16,
+    arguments: u16,
+    attribute: u16,
+    body: u16,
+    code: u16,
+    function: u16,
+    left: u16,
+    module_name: u16,
+    name: u16,
+    object: u16,
+    operator: u16,
+    parameters: u16,
+    right: u16,
+    subscript: u16,
+    superclasses: u16,
+    value: u16,
+}
+
+static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
+    let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    let id = |name: &str| lang.field_id_for_name(name).map_or(0, u16::from);
+    Fields {
+        alias: id("alias"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        code: id("code"),
+        function: id("function"),
+        left: id("left"),
+        module_name: id("module_name"),
+        name: id("name"),
+        object: id("object"),
+        operator: id("operator"),
+        parameters: id("parameters"),
+        right: id("right"),
+        subscript: id("subscript"),
+        superclasses: id("superclasses"),
+        value: id("value"),
+    }
+});
+
+/// Cheap node kinds.
+trait Kind {
+    /// The node's kind, from the table.
+    fn k(&self) -> &'static str;
+}
+
+impl Kind for Node<'_> {
+    fn k(&self) -> &'static str {
+        GRAMMAR
+            .kinds
+            .get(usize::from(self.kind_id()))
+            .map_or("", String::as_str)
+    }
 }
 
 /// Extract facts from a parsed file.
@@ -311,8 +431,10 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
     let root = tree.root_node();
     let mut b = Builder {
         src,
-        imports: HashMap::new(),
-        modules: HashSet::new(),
+        text_src: file.text,
+        imports: HashMap::default(),
+        import_roots: HashSet::default(),
+        modules: HashSet::default(),
         functions: Vec::new(),
         fn_nodes: Vec::new(),
         classes: Vec::new(),
@@ -321,16 +443,21 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         call_nodes: Vec::new(),
         exec_stmts: Vec::new(),
         returns: Vec::new(),
-        fn_ret: HashMap::new(),
-        local_fns: HashMap::new(),
-        lambdas: HashMap::new(),
-        vars: HashMap::new(),
-        consts: HashMap::new(),
-        aliases: HashMap::new(),
-        memo: HashMap::new(),
+        fn_ret: HashMap::default(),
+        local_fns: HashMap::default(),
+        lambdas: HashMap::default(),
+        vars: Scoped::default(),
+        consts: Scoped::default(),
+        aliases: Scoped::default(),
+        memo: HashMap::default(),
         use_memo: false,
     };
     b.walk(root);
+    b.import_roots = b
+        .imports
+        .values()
+        .map(|q| q.split('.').next().unwrap_or(q).to_owned())
+        .collect();
     b.solve();
     let calls = b.build_calls();
     let Builder {
@@ -366,9 +493,11 @@ fn children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
     n.named_children(&mut c).collect()
 }
 
-impl<'t> Builder<'t, '_> {
-    fn text(&self, n: Node<'_>) -> &str {
-        n.utf8_text(self.src).unwrap_or("")
+impl<'t, 's> Builder<'t, 's> {
+    fn text(&self, n: Node<'_>) -> &'s str {
+        // The source is already a `str`: slice it rather than validate
+        // the bytes again on every call.
+        self.text_src.get(n.byte_range()).unwrap_or("")
     }
 
     /// The first `max` bytes of a node's text, without touching the rest
@@ -385,24 +514,51 @@ impl<'t> Builder<'t, '_> {
     /// Iterative walk collecting imports, definitions, assignments, calls
     /// and strings, with the enclosing function of each.
     fn walk(&mut self, root: Node<'t>) {
-        let mut stack: Vec<(Node<'t>, Option<usize>)> = vec![(root, None)];
-        while let Some((n, scope)) = stack.pop() {
-            let mut child_scope = scope;
-            match n.kind() {
+        // A cursor rather than a stack of child lists: no allocation per
+        // node. Anonymous nodes are tokens, leaves with nothing to visit.
+        let mut cursor = root.walk();
+        // The scope of the nodes at each level above the cursor.
+        let mut scopes: Vec<Option<usize>> = Vec::new();
+        let mut scope = None;
+        loop {
+            let n = cursor.node();
+            let child_scope = if n.is_named() {
+                self.visit(n, scope)
+            } else {
+                scope
+            };
+            if cursor.goto_first_child() {
+                scopes.push(scope);
+                scope = child_scope;
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return;
+                }
+                scope = scopes.pop().flatten();
+            }
+        }
+    }
+
+    /// Record what one node contributes; returns the scope of its children.
+    fn visit(&mut self, n: Node<'t>, scope: Option<usize>) -> Option<usize> {
+        let mut child_scope = scope;
+        match n.k() {
                 "import_statement" => self.import(n, None),
                 "import_from_statement" => {
                     let module = n
-                        .child_by_field_name("module_name")
+                        .child_by_field_id(FIELDS.module_name)
                         .map(|m| self.text(m).to_owned());
                     self.import(n, module);
                 }
                 "function_definition" => {
                     let name = n
-                        .child_by_field_name("name")
+                        .child_by_field_id(FIELDS.name)
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default();
                     let params = n
-                        .child_by_field_name("parameters")
+                        .child_by_field_id(FIELDS.parameters)
                         .map(|p| self.params(p))
                         .unwrap_or_default();
                     let idx = self.functions.len();
@@ -418,15 +574,15 @@ impl<'t> Builder<'t, '_> {
                 }
                 "class_definition" => {
                     let name = n
-                        .child_by_field_name("name")
+                        .child_by_field_id(FIELDS.name)
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default();
                     let bases = n
-                        .child_by_field_name("superclasses")
+                        .child_by_field_id(FIELDS.superclasses)
                         .map(|s| {
                             children(s)
                                 .into_iter()
-                                .filter(|c| matches!(c.kind(), "identifier" | "attribute"))
+                                .filter(|c| matches!(c.k(), "identifier" | "attribute"))
                                 .map(|c| self.dotted(c, None).unwrap_or_default())
                                 .collect()
                         })
@@ -439,16 +595,16 @@ impl<'t> Builder<'t, '_> {
                 }
                 "assignment" | "augmented_assignment" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
+                        n.child_by_field_id(FIELDS.left),
+                        n.child_by_field_id(FIELDS.right),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
                 }
                 "named_expression" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("value"),
+                        n.child_by_field_id(FIELDS.name),
+                        n.child_by_field_id(FIELDS.value),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
@@ -456,7 +612,7 @@ impl<'t> Builder<'t, '_> {
                 "as_pattern" => {
                     // `with open(p) as f` / `except E as e`
                     let alias = n
-                        .child_by_field_name("alias")
+                        .child_by_field_id(FIELDS.alias)
                         .and_then(|a| a.named_child(0));
                     let value = n.named_child(0);
                     if let (Some(a), Some(v)) = (alias, value) {
@@ -465,8 +621,8 @@ impl<'t> Builder<'t, '_> {
                 }
                 "for_statement" | "for_in_clause" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
+                        n.child_by_field_id(FIELDS.left),
+                        n.child_by_field_id(FIELDS.right),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
@@ -492,11 +648,11 @@ impl<'t> Builder<'t, '_> {
                     // `buf.append(x)`, `d.update(x)`, `tar.add(p)`: the
                     // container now holds what was put in.
                     if let (Some(f), Some(args)) =
-                        (n.child_by_field_name("function"), n.child_by_field_name("arguments"))
-                        && f.kind() == "attribute"
+                        (n.child_by_field_id(FIELDS.function), n.child_by_field_id(FIELDS.arguments))
+                        && f.k() == "attribute"
                         && let (Some(obj), Some(attr)) =
-                            (f.child_by_field_name("object"), f.child_by_field_name("attribute"))
-                        && matches!(obj.kind(), "identifier" | "attribute")
+                            (f.child_by_field_id(FIELDS.object), f.child_by_field_id(FIELDS.attribute))
+                        && matches!(obj.k(), "identifier" | "attribute")
                         && matches!(
                             self.text(attr),
                             "append" | "extend" | "update" | "add" | "write" | "writelines"
@@ -528,20 +684,16 @@ impl<'t> Builder<'t, '_> {
                     }
                 _ => {}
             }
-            let kids = children(n);
-            for c in kids.into_iter().rev() {
-                stack.push((c, child_scope));
-            }
-        }
+        child_scope
     }
 
     fn params(&self, p: Node<'_>) -> Vec<String> {
         children(p)
             .into_iter()
-            .filter_map(|c| match c.kind() {
+            .filter_map(|c| match c.k() {
                 "identifier" => Some(self.text(c).to_owned()),
                 "default_parameter" | "typed_default_parameter" => c
-                    .child_by_field_name("name")
+                    .child_by_field_id(FIELDS.name)
                     .map(|x| self.text(x).to_owned()),
                 "typed_parameter" => c.named_child(0).map(|x| self.text(x).to_owned()),
                 _ => None,
@@ -551,16 +703,16 @@ impl<'t> Builder<'t, '_> {
 
     fn import(&mut self, n: Node<'_>, from: Option<String>) {
         for c in children(n) {
-            if Some(c) == n.child_by_field_name("module_name") {
+            if Some(c) == n.child_by_field_id(FIELDS.module_name) {
                 continue;
             }
-            let (name, alias) = match c.kind() {
+            let (name, alias) = match c.k() {
                 "dotted_name" => (self.text(c).to_owned(), None),
                 "aliased_import" => (
-                    c.child_by_field_name("name")
+                    c.child_by_field_id(FIELDS.name)
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default(),
-                    c.child_by_field_name("alias")
+                    c.child_by_field_id(FIELDS.alias)
                         .map(|x| self.text(x).to_owned()),
                 ),
                 _ => continue,
@@ -600,7 +752,7 @@ impl<'t> Builder<'t, '_> {
         let mut bytes = false;
         let mut out = String::new();
         for c in children(n) {
-            match c.kind() {
+            match c.k() {
                 "string_start" => {
                     let p = self.text(c).to_ascii_lowercase();
                     raw = p.contains('r');
@@ -632,7 +784,7 @@ impl<'t> Builder<'t, '_> {
         if depth > 32 {
             return None;
         }
-        match n.kind() {
+        match n.k() {
             "identifier" => {
                 let t = self.text(n);
                 if let Some(q) = self.imports.get(t) {
@@ -647,20 +799,20 @@ impl<'t> Builder<'t, '_> {
                 Some(t.to_owned())
             }
             "attribute" => {
-                let obj = n.child_by_field_name("object")?;
-                let attr = n.child_by_field_name("attribute")?;
+                let obj = n.child_by_field_id(FIELDS.object)?;
+                let attr = n.child_by_field_id(FIELDS.attribute)?;
                 let base = self.dotted_d(obj, scope, depth + 1)?;
                 Some(format!("{base}.{}", self.text(attr)))
             }
             "call" => {
                 // `__import__('os')`, `importlib.import_module('os')`
-                let f = n.child_by_field_name("function")?;
+                let f = n.child_by_field_id(FIELDS.function)?;
                 let fname = self.dotted_d(f, scope, depth + 1)?;
                 if matches!(
                     fname.as_str(),
                     "__import__" | "importlib.import_module" | "builtins.__import__"
                 ) {
-                    let args = n.child_by_field_name("arguments")?;
+                    let args = n.child_by_field_id(FIELDS.arguments)?;
                     let first = args.named_child(0)?;
                     return self.const_str(first, scope, depth + 1);
                 }
@@ -673,23 +825,21 @@ impl<'t> Builder<'t, '_> {
 
     fn lookup_alias(&self, scope: Option<usize>, name: &str) -> Option<&str> {
         if scope.is_some()
-            && let Some(a) = self.aliases.get(&(scope, name.to_owned()))
+            && let Some(a) = self.aliases.get(scope, name)
         {
             return Some(a);
         }
-        self.aliases
-            .get(&(None, name.to_owned()))
-            .map(String::as_str)
+        self.aliases.get(None, name).map(String::as_str)
     }
 
     fn lookup_var(&self, scope: Option<usize>, name: &str) -> Labels {
         let mut l = Labels::NONE;
         if scope.is_some()
-            && let Some(x) = self.vars.get(&(scope, name.to_owned()))
+            && let Some(x) = self.vars.get(scope, name)
         {
             l |= *x;
         }
-        if let Some(x) = self.vars.get(&(None, name.to_owned())) {
+        if let Some(x) = self.vars.get(None, name) {
             l |= *x;
         }
         l
@@ -697,11 +847,11 @@ impl<'t> Builder<'t, '_> {
 
     fn lookup_consts(&self, scope: Option<usize>, name: &str) -> Option<&Vec<String>> {
         if scope.is_some()
-            && let Some(v) = self.consts.get(&(scope, name.to_owned()))
+            && let Some(v) = self.consts.get(scope, name)
         {
             return Some(v);
         }
-        self.consts.get(&(None, name.to_owned()))
+        self.consts.get(None, name)
     }
 
     /// A single constant string value for an expression, if it resolves to
@@ -720,7 +870,7 @@ impl<'t> Builder<'t, '_> {
         if depth > MAX_DEPTH {
             return Vec::new();
         }
-        match n.kind() {
+        match n.k() {
             "string" => vec![self.string_value(n)],
             "concatenated_string" => {
                 let mut s = String::new();
@@ -747,13 +897,13 @@ impl<'t> Builder<'t, '_> {
             }
             "binary_operator" => {
                 let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
+                    n.child_by_field_id(FIELDS.left),
+                    n.child_by_field_id(FIELDS.right),
                 ) else {
                     return Vec::new();
                 };
                 let op = n
-                    .child_by_field_name("operator")
+                    .child_by_field_id(FIELDS.operator)
                     .map(|o| self.text(o))
                     .unwrap_or("");
                 let lv = self.const_values(l, scope, depth + 1);
@@ -787,16 +937,16 @@ impl<'t> Builder<'t, '_> {
                 }
             }
             "call" => {
-                let Some(f) = n.child_by_field_name("function") else {
+                let Some(f) = n.child_by_field_id(FIELDS.function) else {
                     return Vec::new();
                 };
-                let args = n.child_by_field_name("arguments");
-                if f.kind() == "attribute" {
+                let args = n.child_by_field_id(FIELDS.arguments);
+                if f.k() == "attribute" {
                     let method = f
-                        .child_by_field_name("attribute")
+                        .child_by_field_id(FIELDS.attribute)
                         .map(|a| self.text(a))
                         .unwrap_or("");
-                    let obj = f.child_by_field_name("object");
+                    let obj = f.child_by_field_id(FIELDS.object);
                     match method {
                         // `"{}/x".format(y)`: the template.
                         "format" | "strip" | "lower" | "upper" | "encode" | "decode" => {
@@ -849,11 +999,11 @@ impl<'t> Builder<'t, '_> {
     fn list_strings(&self, n: Node<'_>, scope: Option<usize>, depth: usize) -> Vec<String> {
         let mut out = Vec::new();
         let mut kids = children(n);
-        if kids.len() == 1 && matches!(kids[0].kind(), "list" | "tuple") {
+        if kids.len() == 1 && matches!(kids[0].k(), "list" | "tuple") {
             kids = children(kids[0]);
         }
         for c in kids {
-            if c.kind() == "keyword_argument" {
+            if c.k() == "keyword_argument" {
                 continue;
             }
             if let Some(s) = self.const_values(c, scope, depth + 1).into_iter().next() {
@@ -869,11 +1019,11 @@ impl<'t> Builder<'t, '_> {
         // `POST = python3POST`.
         for i in 0..self.assigns.len() {
             let (scope, l, r) = self.assigns[i];
-            if l.kind() != "identifier" {
+            if l.k() != "identifier" {
                 continue;
             }
             let name = self.text(l).to_owned();
-            let target = match r.kind() {
+            let target = match r.k() {
                 "identifier" => {
                     let t = self.text(r);
                     if self.local_fns.contains_key(t) {
@@ -884,20 +1034,20 @@ impl<'t> Builder<'t, '_> {
                 }
                 "attribute" => self
                     .dotted(r, scope)
-                    .filter(|d| d.contains('.') && is_module_rooted(d, &self.imports)),
+                    .filter(|d| d.contains('.') && is_module_rooted(d, &self.import_roots)),
                 "call" => self.getattr_target(r, scope).map(|(t, _)| t),
                 _ => None,
             };
             if let Some(t) = target {
-                self.aliases.entry((scope, name)).or_insert(t);
+                self.aliases.entry_with((scope, name), || t);
             }
         }
         // `_ = lambda x: zlib.decompress(base64.b64decode(x[::-1]))`: a call
         // of `_` returns what the lambda's body computes.
         for &(_, l, r) in &self.assigns {
-            if l.kind() == "identifier"
-                && r.kind() == "lambda"
-                && let Some(body) = r.child_by_field_name("body")
+            if l.k() == "identifier"
+                && r.k() == "lambda"
+                && let Some(body) = r.child_by_field_id(FIELDS.body)
             {
                 self.lambdas.insert(self.text(l).to_owned(), body);
             }
@@ -909,13 +1059,13 @@ impl<'t> Builder<'t, '_> {
                 let lab = self.labels(r, scope, 0);
                 let vals = self.const_values(r, scope, 0);
                 for key in self.targets(l, scope) {
-                    let e = self.vars.entry(key.clone()).or_default();
+                    let e = self.vars.entry_with(key.clone(), Labels::default);
                     if (*e | lab) != *e {
                         *e |= lab;
                         changed = true;
                     }
                     if !vals.is_empty() {
-                        let c = self.consts.entry(key).or_default();
+                        let c = self.consts.entry_with(key, Vec::new);
                         for v in &vals {
                             if c.len() < MAX_STR_VALUES && !c.contains(v) {
                                 c.push(v.clone());
@@ -938,22 +1088,22 @@ impl<'t> Builder<'t, '_> {
             // Arguments flow into the parameters of local functions.
             for i in 0..self.call_nodes.len() {
                 let (n, scope) = self.call_nodes[i];
-                let Some(f) = n.child_by_field_name("function") else {
+                let Some(f) = n.child_by_field_id(FIELDS.function) else {
                     continue;
                 };
                 let Some(fidx) = self.local_targets(f, scope) else {
                     continue;
                 };
-                let Some(args) = n.child_by_field_name("arguments") else {
+                let Some(args) = n.child_by_field_id(FIELDS.arguments) else {
                     continue;
                 };
                 let mut pos = 0usize;
                 for a in children(args) {
-                    let (pname, value) = if a.kind() == "keyword_argument" {
+                    let (pname, value) = if a.k() == "keyword_argument" {
                         (
-                            a.child_by_field_name("name")
+                            a.child_by_field_id(FIELDS.name)
                                 .map(|x| self.text(x).to_owned()),
-                            a.child_by_field_name("value"),
+                            a.child_by_field_id(FIELDS.value),
                         )
                     } else {
                         pos += 1;
@@ -970,7 +1120,7 @@ impl<'t> Builder<'t, '_> {
                             None => self.functions[fi].params.get(pos - 1).cloned(),
                         };
                         if let Some(p) = param {
-                            let e = self.vars.entry((Some(fi), p)).or_default();
+                            let e = self.vars.entry_with((Some(fi), p), Labels::default);
                             if (*e | lab) != *e {
                                 *e |= lab;
                                 changed = true;
@@ -994,7 +1144,7 @@ impl<'t> Builder<'t, '_> {
         if depth > 32 {
             return Vec::new();
         }
-        match l.kind() {
+        match l.k() {
             "identifier" | "attribute" => vec![(scope, self.text(l).to_owned())],
             "pattern_list" | "tuple_pattern" | "list_pattern" | "expression_list" | "tuple" => {
                 children(l)
@@ -1003,7 +1153,7 @@ impl<'t> Builder<'t, '_> {
                     .collect()
             }
             "subscript" => l
-                .child_by_field_name("value")
+                .child_by_field_id(FIELDS.value)
                 .map(|v| self.targets_d(v, scope, depth + 1))
                 .unwrap_or_default(),
             _ => Vec::new(),
@@ -1012,7 +1162,7 @@ impl<'t> Builder<'t, '_> {
 
     /// Local functions a callee expression names (directly or via alias).
     fn local_targets(&self, f: Node<'_>, scope: Option<usize>) -> Option<Vec<usize>> {
-        if f.kind() != "identifier" {
+        if f.k() != "identifier" {
             return None;
         }
         let t = self.text(f);
@@ -1031,12 +1181,12 @@ impl<'t> Builder<'t, '_> {
 
     /// `getattr(obj, "name")` → (`obj.name`, indirect).
     fn getattr_target(&self, n: Node<'_>, scope: Option<usize>) -> Option<(String, bool)> {
-        let f = n.child_by_field_name("function")?;
+        let f = n.child_by_field_id(FIELDS.function)?;
         let fname = self.dotted(f, scope)?;
         if !matches!(fname.as_str(), "getattr" | "builtins.getattr") {
             return None;
         }
-        let args = n.child_by_field_name("arguments")?;
+        let args = n.child_by_field_id(FIELDS.arguments)?;
         let obj = args.named_child(0)?;
         let name = self.const_str(args.named_child(1)?, scope, 0)?;
         let base = self.dotted(obj, scope).unwrap_or_else(|| "?".to_owned());
@@ -1053,7 +1203,7 @@ impl<'t> Builder<'t, '_> {
         if depth > MAX_DEPTH {
             return ("?".to_owned(), Labels::NONE, false);
         }
-        match f.kind() {
+        match f.k() {
             "identifier" => {
                 let t = self.text(f).to_owned();
                 if let Some(q) = self.imports.get(&t) {
@@ -1069,16 +1219,17 @@ impl<'t> Builder<'t, '_> {
             }
             "attribute" => {
                 let attr = f
-                    .child_by_field_name("attribute")
+                    .child_by_field_id(FIELDS.attribute)
                     .map(|a| self.text(a).to_owned())
                     .unwrap_or_default();
-                let obj = f.child_by_field_name("object");
+                let obj = f.child_by_field_id(FIELDS.object);
                 let recv = obj
                     .map(|o| self.labels(o, scope, depth + 1))
                     .unwrap_or_default();
                 if let Some(d) = self.dotted(f, scope) {
-                    let rooted = is_module_rooted(&d, &self.imports) || d.starts_with("builtins.");
-                    let indirect = obj.is_some_and(|o| o.kind() == "call");
+                    let rooted =
+                        is_module_rooted(&d, &self.import_roots) || d.starts_with("builtins.");
+                    let indirect = obj.is_some_and(|o| o.k() == "call");
                     if rooted {
                         return (normalise_builtin(&d), recv, indirect);
                     }
@@ -1087,7 +1238,7 @@ impl<'t> Builder<'t, '_> {
                     return (d, recv, false);
                 }
                 if let Some(o) = obj
-                    && o.kind() == "call"
+                    && o.k() == "call"
                     && let Some((t, _)) = self.getattr_target(o, scope)
                 {
                     return (normalise_builtin(&format!("{t}.{attr}")), recv, true);
@@ -1103,7 +1254,7 @@ impl<'t> Builder<'t, '_> {
             "subscript" => {
                 // `__builtins__.__dict__['exec']`, `globals()['eval']`
                 let key = f
-                    .child_by_field_name("subscript")
+                    .child_by_field_id(FIELDS.subscript)
                     .and_then(|s| self.const_str(s, scope, 0));
                 match key {
                     Some(k) if is_code_sink_name(&k) || is_proc_sink_name(&k) => {
@@ -1138,7 +1289,7 @@ impl<'t> Builder<'t, '_> {
     }
 
     fn labels_inner(&mut self, n: Node<'t>, scope: Option<usize>, depth: usize) -> Labels {
-        match n.kind() {
+        match n.k() {
             "identifier" => {
                 let t = self.text(n).to_owned();
                 self.lookup_var(scope, &t)
@@ -1154,14 +1305,14 @@ impl<'t> Builder<'t, '_> {
                     let t = self.text(n).to_owned();
                     l |= self.lookup_var(scope, &t);
                 }
-                if let Some(o) = n.child_by_field_name("object") {
+                if let Some(o) = n.child_by_field_id(FIELDS.object) {
                     l |= self.labels(o, scope, depth + 1);
                 }
                 l
             }
             "subscript" => {
-                let value = n.child_by_field_name("value");
-                let key = n.child_by_field_name("subscript");
+                let value = n.child_by_field_id(FIELDS.value);
+                let key = n.child_by_field_id(FIELDS.subscript);
                 if let Some(v) = value
                     && self.dotted(v, scope).as_deref() == Some("os.environ")
                 {
@@ -1181,7 +1332,7 @@ impl<'t> Builder<'t, '_> {
                 let v = self.string_value(n);
                 let mut l = string_labels(&v);
                 for c in children(n) {
-                    if c.kind() == "interpolation" {
+                    if c.k() == "interpolation" {
                         l |= self.labels(c, scope, depth + 1);
                     }
                 }
@@ -1199,11 +1350,11 @@ impl<'t> Builder<'t, '_> {
     }
 
     fn call_labels(&mut self, n: Node<'t>, scope: Option<usize>, depth: usize) -> Labels {
-        let Some(f) = n.child_by_field_name("function") else {
+        let Some(f) = n.child_by_field_id(FIELDS.function) else {
             return Labels::NONE;
         };
         let (target, recv, _) = self.callee(f, scope, depth + 1);
-        let args = n.child_by_field_name("arguments");
+        let args = n.child_by_field_id(FIELDS.arguments);
         let mut argl = Labels::NONE;
         let mut strings = Vec::new();
         if let Some(a) = args {
@@ -1225,12 +1376,12 @@ impl<'t> Builder<'t, '_> {
                 .map(|k| env_key_labels(k))
                 .unwrap_or(Labels::NONE);
         }
-        let bare = if f.kind() == "parenthesized_expression" {
+        let bare = if f.k() == "parenthesized_expression" {
             f.named_child(0).unwrap_or(f)
         } else {
             f
         };
-        if bare.kind() == "identifier"
+        if bare.k() == "identifier"
             && let Some(body) = self.lambdas.get(self.text(bare)).copied()
         {
             l |= self.labels(body, scope, depth + 1);
@@ -1271,7 +1422,7 @@ impl<'t> Builder<'t, '_> {
         let nodes = self.call_nodes.clone();
         let mut out = Vec::with_capacity(nodes.len());
         for &(n, scope) in &nodes {
-            let Some(f) = n.child_by_field_name("function") else {
+            let Some(f) = n.child_by_field_id(FIELDS.function) else {
                 continue;
             };
             let (target, recv, indirect) = self.callee(f, scope, 0);
@@ -1297,7 +1448,7 @@ impl<'t> Builder<'t, '_> {
                 result: Labels::NONE,
                 scope,
             };
-            if let Some(args) = n.child_by_field_name("arguments") {
+            if let Some(args) = n.child_by_field_id(FIELDS.arguments) {
                 self.fill_args(&mut call, args, scope);
             }
             call.result = self.labels(n, scope, 0);
@@ -1326,11 +1477,11 @@ impl<'t> Builder<'t, '_> {
                 result: Labels::NONE,
                 scope,
             };
-            if let Some(code) = n.child_by_field_name("code") {
+            if let Some(code) = n.child_by_field_id(FIELDS.code) {
                 call.first_labels = self.labels(code, scope, 0);
                 call.arg_labels = call.first_labels;
                 call.strings = self.const_values(code, scope, 0);
-                if code.kind() == "identifier" {
+                if code.k() == "identifier" {
                     call.idents.push(self.text(code).to_owned());
                 }
             }
@@ -1367,12 +1518,12 @@ impl<'t> Builder<'t, '_> {
     fn fill_args(&mut self, call: &mut Call, args: Node<'t>, scope: Option<usize>) {
         let mut first = true;
         for c in children(args) {
-            let (value, kw) = if c.kind() == "keyword_argument" {
+            let (value, kw) = if c.k() == "keyword_argument" {
                 let name = c
-                    .child_by_field_name("name")
+                    .child_by_field_id(FIELDS.name)
                     .map(|x| self.text(x).to_owned())
                     .unwrap_or_default();
-                let v = c.child_by_field_name("value");
+                let v = c.child_by_field_id(FIELDS.value);
                 if let Some(v) = v {
                     call.kwargs
                         .push((name, self.text(v).chars().take(200).collect()));
@@ -1394,11 +1545,11 @@ impl<'t> Builder<'t, '_> {
                     first = false;
                 }
             }
-            if matches!(v.kind(), "binary_operator" | "concatenated_string")
-                || (v.kind() == "string" && children(v).iter().any(|x| x.kind() == "interpolation"))
-                || (v.kind() == "call"
-                    && v.child_by_field_name("function")
-                        .and_then(|f| f.child_by_field_name("attribute"))
+            if matches!(v.k(), "binary_operator" | "concatenated_string")
+                || (v.k() == "string" && children(v).iter().any(|x| x.k() == "interpolation"))
+                || (v.k() == "call"
+                    && v.child_by_field_id(FIELDS.function)
+                        .and_then(|f| f.child_by_field_id(FIELDS.attribute))
                         .is_some_and(|a| self.text(a) == "format"))
             {
                 call.built = true;
@@ -1419,18 +1570,18 @@ impl<'t> Builder<'t, '_> {
         if depth > 24 || out.len() > 256 {
             return;
         }
-        match n.kind() {
+        match n.k() {
             "string" | "concatenated_string" | "binary_operator" => {
                 let v = self.const_values(n, scope, 0);
-                if v.is_empty() && n.kind() == "binary_operator" {
+                if v.is_empty() && n.k() == "binary_operator" {
                     for c in children(n) {
                         self.collect_strings(c, scope, out, idents, depth + 1);
                     }
                 } else {
                     out.extend(v.into_iter().take(8));
-                    if n.kind() == "binary_operator" {
+                    if n.k() == "binary_operator" {
                         for c in children(n) {
-                            if c.kind() == "identifier" {
+                            if c.k() == "identifier" {
                                 idents.push(self.text(c).to_owned());
                             }
                         }
@@ -1446,7 +1597,7 @@ impl<'t> Builder<'t, '_> {
             }
             "lambda" => {}
             _ => {
-                if n.kind() == "call" {
+                if n.k() == "call" {
                     let v = self.const_values(n, scope, 0);
                     if !v.is_empty() {
                         out.extend(v.into_iter().take(8));
@@ -1476,23 +1627,22 @@ fn normalise_builtin(d: &str) -> String {
         .to_owned()
 }
 
-fn is_module_rooted(d: &str, imports: &HashMap<String, String>) -> bool {
+fn is_module_rooted(d: &str, import_roots: &HashSet<String>) -> bool {
     let root = d.split('.').next().unwrap_or(d);
-    imports.values().any(|q| q.split('.').next() == Some(root))
-        || matches!(root, "builtins" | "__builtins__" | "__builtin__")
+    import_roots.contains(root) || matches!(root, "builtins" | "__builtins__" | "__builtin__")
 }
 
 /// `''.join(chr(x) for x in …)`, `''.join(map(chr, …))`.
 fn is_chr_join(b: &Builder<'_, '_>, n: Node<'_>, _scope: Option<usize>) -> bool {
-    let Some(f) = n.child_by_field_name("function") else {
+    let Some(f) = n.child_by_field_id(FIELDS.function) else {
         return false;
     };
-    if f.kind() != "attribute"
-        || f.child_by_field_name("attribute").map(|a| b.text(a)) != Some("join")
+    if f.k() != "attribute"
+        || f.child_by_field_id(FIELDS.attribute).map(|a| b.text(a)) != Some("join")
     {
         return false;
     }
-    let Some(args) = n.child_by_field_name("arguments") else {
+    let Some(args) = n.child_by_field_id(FIELDS.arguments) else {
         return false;
     };
     let t = b.text_prefix(args, 2048);
@@ -2048,7 +2198,7 @@ pub fn literal(n: Node<'_>, src: &[u8]) -> Option<String> {
         let mut out = String::new();
         for c in children(n) {
             let t = c.utf8_text(src).unwrap_or("");
-            match c.kind() {
+            match c.k() {
                 "string_start" => {
                     let p = t.to_ascii_lowercase();
                     raw = p.contains('r');
@@ -2062,7 +2212,7 @@ pub fn literal(n: Node<'_>, src: &[u8]) -> Option<String> {
         }
         out
     }
-    match n.kind() {
+    match n.k() {
         "string" => Some(one(n, src)),
         "concatenated_string" => Some(children(n).into_iter().map(|c| one(c, src)).collect()),
         "parenthesized_expression" => n.named_child(0).and_then(|c| literal(c, src)),

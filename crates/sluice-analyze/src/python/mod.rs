@@ -121,10 +121,22 @@ const MAX_NESTING: u8 = 2;
 /// Parse a file; `None` when the parser gives up (it rarely does).
 #[must_use]
 pub fn parse(text: &str) -> Option<tree_sitter::Tree> {
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
-    // tree-sitter parses in linear time and recovers from any input.
-    p.parse(text, None)
+    thread_local! {
+        // One parser per thread: large packages hold thousands of small
+        // files, and a parser's buffers are worth keeping between them.
+        static PARSER: std::cell::RefCell<Option<tree_sitter::Parser>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    PARSER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
+            *slot = Some(p);
+        }
+        // tree-sitter parses in linear time and recovers from any input.
+        slot.as_mut()?.parse(text, None)
+    })
 }
 
 /// Run every Python rule over one file.
