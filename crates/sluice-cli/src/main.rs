@@ -3,10 +3,18 @@
 mod commands;
 mod names_hook;
 mod render;
+mod schedule;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc, with its `override` feature also taking the C allocations of
+/// the tree-sitter parsers: parsing and fact extraction allocate millions of
+/// small nodes per large package, and glibc's malloc spent an eighth of
+/// `sluice bench` in `_int_malloc`/`malloc_consolidate`.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// sluice — a gate between your company and the public PyPI and npm
 /// registries: scan packages, judge names, sandbox installs, serve a

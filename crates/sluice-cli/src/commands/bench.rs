@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use sluice_model::VerdictLevel;
 
 use crate::commands::scan::artifacts_in;
@@ -23,6 +22,9 @@ pub struct BenchArgs {
     /// Skip name intelligence.
     #[arg(long)]
     pub no_names: bool,
+    /// Parse every test, doc and example file (as `scan --all-files`).
+    #[arg(long)]
+    pub all_files: bool,
 }
 
 struct One {
@@ -43,51 +45,54 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
-    let options = sluice_analyze::Options::default();
+    let options = sluice_analyze::Options {
+        all_files: args.all_files,
+        ..sluice_analyze::Options::default()
+    };
     let names = (!args.no_names).then(sluice_names::Engine::builtin);
     let limits = sluice_archive::Limits::default();
     let start = Instant::now();
-    let results: Vec<One> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|p| match sluice_archive::read_path(p, &limits) {
-                Ok(tree) => {
-                    let mut r = sluice_analyze::analyze(&p.display().to_string(), &tree, &options);
-                    if let Some(engine) = names {
-                        crate::names_hook::add_name_findings(&mut r, engine);
-                    }
-                    let mut rules: Vec<String> = r
-                        .verdict
-                        .drivers
-                        .iter()
-                        .map(|f| {
-                            format!(
-                                "{} {}:{}",
-                                f.rule,
-                                f.file.as_deref().unwrap_or("-"),
-                                f.line.unwrap_or(0)
-                            )
-                        })
-                        .collect();
-                    rules.dedup();
-                    One {
-                        path: p.clone(),
-                        unpacked: tree.unpacked_bytes(),
-                        level: Some(r.verdict.level),
-                        score: r.verdict.score,
-                        why: rules.join("; "),
-                    }
+    let results: Vec<One> = crate::schedule::largest_first(
+        &pool,
+        &files,
+        |p| crate::schedule::file_size(p),
+        |p| match sluice_archive::read_path(p, &limits) {
+            Ok(tree) => {
+                let mut r = sluice_analyze::analyze(&p.display().to_string(), &tree, &options);
+                if let Some(engine) = names {
+                    crate::names_hook::add_name_findings(&mut r, &tree, engine);
                 }
-                Err(e) => One {
+                let mut rules: Vec<String> = r
+                    .verdict
+                    .drivers
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} {}:{}",
+                            f.rule,
+                            f.file.as_deref().unwrap_or("-"),
+                            f.line.unwrap_or(0)
+                        )
+                    })
+                    .collect();
+                rules.dedup();
+                One {
                     path: p.clone(),
-                    unpacked: 0,
-                    level: None,
-                    score: 0,
-                    why: e.to_string(),
-                },
-            })
-            .collect()
-    });
+                    unpacked: tree.unpacked_bytes(),
+                    level: Some(r.verdict.level),
+                    score: r.verdict.score,
+                    why: rules.join("; "),
+                }
+            }
+            Err(e) => One {
+                path: p.clone(),
+                unpacked: 0,
+                level: None,
+                score: 0,
+                why: e.to_string(),
+            },
+        },
+    );
     let secs = start.elapsed().as_secs_f64();
     let n = results.len();
     let bytes: u64 = results.iter().map(|o| o.unpacked).sum();
