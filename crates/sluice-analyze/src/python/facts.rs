@@ -327,20 +327,21 @@ struct Builder<'t, 's> {
     import_roots: HashSet<String>,
     modules: HashSet<String>,
     functions: Vec<FunctionDef>,
-    fn_nodes: Vec<Node<'t>>,
+    fn_nodes: Vec<N<'t>>,
     classes: Vec<ClassDef>,
     strings: Vec<StrLit>,
-    assigns: Vec<(Option<usize>, Node<'t>, Node<'t>)>,
-    call_nodes: Vec<(Node<'t>, Option<usize>)>,
-    exec_stmts: Vec<(Node<'t>, Option<usize>)>,
-    returns: Vec<(usize, Node<'t>)>,
+    assigns: Vec<(Option<usize>, N<'t>, N<'t>)>,
+    call_nodes: Vec<(N<'t>, Option<usize>)>,
+    exec_stmts: Vec<(N<'t>, Option<usize>)>,
+    returns: Vec<(usize, N<'t>)>,
     fn_ret: HashMap<usize, Labels>,
     local_fns: HashMap<String, Vec<usize>>,
-    lambdas: HashMap<String, Node<'t>>,
+    lambdas: HashMap<String, N<'t>>,
     vars: Scoped<Labels>,
     consts: Scoped<Vec<String>>,
     aliases: Scoped<String>,
-    memo: HashMap<usize, Labels>,
+    /// Labels per node id, once the fixpoint is reached.
+    memo: Vec<Option<Labels>>,
     use_memo: bool,
 }
 
@@ -424,11 +425,162 @@ impl Kind for Node<'_> {
     }
 }
 
+/// No node (end of a child or sibling list).
+const NIL: u32 = u32::MAX;
+
+/// The syntax tree flattened into one array, in pre-order, by a single
+/// cursor pass. Extraction asks for kinds, fields and children millions of
+/// times per large package; through tree-sitter's node API each of those
+/// is a cursor walk that took a quarter of `sluice bench`, here they are
+/// array reads.
+struct Flat {
+    nodes: Vec<FlatNode>,
+}
+
+#[derive(Clone, Copy)]
+struct FlatNode {
+    kind: u16,
+    /// Field id in the parent (0: none).
+    field: u16,
+    named: bool,
+    start: u32,
+    end: u32,
+    /// 0-based row and byte column of the start.
+    row: u32,
+    col: u32,
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+}
+
+impl Flat {
+    fn new(tree: &tree_sitter::Tree) -> Flat {
+        let to32 = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        // Sized once: growing a vector of a million nodes copies it twenty
+        // times over.
+        let mut nodes: Vec<FlatNode> = Vec::with_capacity(tree.root_node().descendant_count());
+        let mut cursor = tree.walk();
+        // (node, its last child so far) for each level above the cursor.
+        let mut stack: Vec<(u32, u32)> = Vec::new();
+        loop {
+            let n = cursor.node();
+            let idx = to32(nodes.len());
+            let p = n.start_position();
+            let parent = stack.last().map_or(NIL, |&(p, _)| p);
+            nodes.push(FlatNode {
+                kind: n.kind_id(),
+                field: cursor.field_id().map_or(0, u16::from),
+                named: n.is_named(),
+                start: to32(n.start_byte()),
+                end: to32(n.end_byte()),
+                row: to32(p.row),
+                col: to32(p.column),
+                parent,
+                first_child: NIL,
+                next_sibling: NIL,
+            });
+            if let Some((p, last)) = stack.last_mut() {
+                let link = if *last == NIL {
+                    nodes.get_mut(*p as usize).map(|n| &mut n.first_child)
+                } else {
+                    nodes.get_mut(*last as usize).map(|n| &mut n.next_sibling)
+                };
+                if let Some(link) = link {
+                    *link = idx;
+                }
+                *last = idx;
+            }
+            if cursor.goto_first_child() {
+                stack.push((idx, NIL));
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return Flat { nodes };
+                }
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// A node of a [`Flat`] tree, with the part of tree-sitter's `Node` API
+/// that extraction uses.
+#[derive(Clone, Copy)]
+struct N<'f> {
+    flat: &'f Flat,
+    i: u32,
+}
+
+impl PartialEq for N<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.i == other.i && std::ptr::eq(self.flat, other.flat)
+    }
+}
+
+impl<'f> N<'f> {
+    fn node(self) -> &'f FlatNode {
+        // `i` always indexes `flat.nodes`: nodes are only made from it.
+        &self.flat.nodes[self.i as usize]
+    }
+
+    fn at(self, i: u32) -> Option<N<'f>> {
+        (i != NIL).then_some(N { flat: self.flat, i })
+    }
+
+    /// Stable id within the tree (its index).
+    fn id(self) -> usize {
+        self.i as usize
+    }
+
+    fn k(self) -> &'static str {
+        GRAMMAR
+            .kinds
+            .get(usize::from(self.node().kind))
+            .map_or("", String::as_str)
+    }
+
+    fn is_named(self) -> bool {
+        self.node().named
+    }
+
+    fn byte_range(self) -> std::ops::Range<usize> {
+        let n = self.node();
+        n.start as usize..n.end as usize
+    }
+
+    /// Every child, named or not.
+    fn kids(self) -> impl Iterator<Item = N<'f>> {
+        let flat = self.flat;
+        std::iter::successors(self.at(self.node().first_child), move |c| {
+            c.at(flat.nodes[c.i as usize].next_sibling)
+        })
+    }
+
+    /// The named children.
+    fn named_kids(self) -> impl Iterator<Item = N<'f>> {
+        self.kids().filter(|c| c.is_named())
+    }
+
+    fn named_child(self, i: usize) -> Option<N<'f>> {
+        self.named_kids().nth(i)
+    }
+
+    /// The first child in field `f` (0 is no field).
+    fn child_by_field_id(self, f: u16) -> Option<N<'f>> {
+        if f == 0 {
+            return None;
+        }
+        self.kids().find(|c| c.node().field == f)
+    }
+}
+
 /// Extract facts from a parsed file.
 #[must_use]
 pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> {
     let src = file.text.as_bytes();
-    let root = tree.root_node();
+    let flat = Flat::new(tree);
+    let root = N { flat: &flat, i: 0 };
     let mut b = Builder {
         src,
         text_src: file.text,
@@ -449,7 +601,7 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         vars: Scoped::default(),
         consts: Scoped::default(),
         aliases: Scoped::default(),
-        memo: HashMap::default(),
+        memo: vec![None; flat.nodes.len()],
         use_memo: false,
     };
     b.walk(root);
@@ -476,25 +628,21 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         functions,
         classes,
         strings,
-        has_errors: root.has_error(),
+        has_errors: tree.root_node().has_error(),
     }
 }
 
-fn line_col(n: Node<'_>) -> (u32, u32) {
-    let p = n.start_position();
-    (
-        u32::try_from(p.row + 1).unwrap_or(u32::MAX),
-        u32::try_from(p.column + 1).unwrap_or(u32::MAX),
-    )
+fn line_col(n: N<'_>) -> (u32, u32) {
+    let f = n.node();
+    (f.row.saturating_add(1), f.col.saturating_add(1))
 }
 
-fn children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
-    let mut c = n.walk();
-    n.named_children(&mut c).collect()
+fn children<'t>(n: N<'t>) -> Vec<N<'t>> {
+    n.named_kids().collect()
 }
 
 impl<'t, 's> Builder<'t, 's> {
-    fn text(&self, n: Node<'_>) -> &'s str {
+    fn text(&self, n: N<'t>) -> &'s str {
         // The source is already a `str`: slice it rather than validate
         // the bytes again on every call.
         self.text_src.get(n.byte_range()).unwrap_or("")
@@ -502,7 +650,7 @@ impl<'t, 's> Builder<'t, 's> {
 
     /// The first `max` bytes of a node's text, without touching the rest
     /// (nested calls would make full copies quadratic).
-    fn text_prefix(&self, n: Node<'_>, max: usize) -> String {
+    fn text_prefix(&self, n: N<'t>, max: usize) -> String {
         let r = n.byte_range();
         let end = r.end.min(r.start.saturating_add(max));
         self.src
@@ -513,36 +661,36 @@ impl<'t, 's> Builder<'t, 's> {
 
     /// Iterative walk collecting imports, definitions, assignments, calls
     /// and strings, with the enclosing function of each.
-    fn walk(&mut self, root: Node<'t>) {
-        // A cursor rather than a stack of child lists: no allocation per
-        // node. Anonymous nodes are tokens, leaves with nothing to visit.
-        let mut cursor = root.walk();
-        // The scope of the nodes at each level above the cursor.
-        let mut scopes: Vec<Option<usize>> = Vec::new();
-        let mut scope = None;
-        loop {
-            let n = cursor.node();
-            let child_scope = if n.is_named() {
+    fn walk(&mut self, root: N<'t>) {
+        // The flat tree is in pre-order: a parent comes before its
+        // children, so one pass over the array sees every node with the
+        // scope its parent gave its children.
+        let flat = root.flat;
+        let mut child_scope: Vec<Option<usize>> = vec![None; flat.nodes.len()];
+        for i in 0..flat.nodes.len() {
+            let n = N {
+                flat,
+                i: u32::try_from(i).unwrap_or(NIL),
+            };
+            let parent = n.node().parent;
+            let scope = if parent == NIL {
+                None
+            } else {
+                child_scope.get(parent as usize).copied().flatten()
+            };
+            let inner = if n.is_named() {
                 self.visit(n, scope)
             } else {
                 scope
             };
-            if cursor.goto_first_child() {
-                scopes.push(scope);
-                scope = child_scope;
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    return;
-                }
-                scope = scopes.pop().flatten();
+            if let Some(c) = child_scope.get_mut(i) {
+                *c = inner;
             }
         }
     }
 
     /// Record what one node contributes; returns the scope of its children.
-    fn visit(&mut self, n: Node<'t>, scope: Option<usize>) -> Option<usize> {
+    fn visit(&mut self, n: N<'t>, scope: Option<usize>) -> Option<usize> {
         let mut child_scope = scope;
         match n.k() {
                 "import_statement" => self.import(n, None),
@@ -687,7 +835,7 @@ impl<'t, 's> Builder<'t, 's> {
         child_scope
     }
 
-    fn params(&self, p: Node<'_>) -> Vec<String> {
+    fn params(&self, p: N<'t>) -> Vec<String> {
         children(p)
             .into_iter()
             .filter_map(|c| match c.k() {
@@ -701,7 +849,7 @@ impl<'t, 's> Builder<'t, 's> {
             .collect()
     }
 
-    fn import(&mut self, n: Node<'_>, from: Option<String>) {
+    fn import(&mut self, n: N<'t>, from: Option<String>) {
         for c in children(n) {
             if Some(c) == n.child_by_field_id(FIELDS.module_name) {
                 continue;
@@ -747,7 +895,7 @@ impl<'t, 's> Builder<'t, 's> {
 
     /// The value of a string literal: escapes applied unless raw,
     /// interpolations replaced by `{}`.
-    fn string_value(&self, n: Node<'_>) -> String {
+    fn string_value(&self, n: N<'t>) -> String {
         let mut raw = false;
         let mut bytes = false;
         let mut out = String::new();
@@ -776,11 +924,11 @@ impl<'t, 's> Builder<'t, 's> {
     /// A dotted name for an identifier/attribute chain, with the root
     /// resolved through imports and aliases. `None` when the chain is not
     /// rooted in a name.
-    fn dotted(&self, n: Node<'_>, scope: Option<usize>) -> Option<String> {
+    fn dotted(&self, n: N<'t>, scope: Option<usize>) -> Option<String> {
         self.dotted_d(n, scope, 0)
     }
 
-    fn dotted_d(&self, n: Node<'_>, scope: Option<usize>, depth: usize) -> Option<String> {
+    fn dotted_d(&self, n: N<'t>, scope: Option<usize>, depth: usize) -> Option<String> {
         if depth > 32 {
             return None;
         }
@@ -856,7 +1004,7 @@ impl<'t, 's> Builder<'t, 's> {
 
     /// A single constant string value for an expression, if it resolves to
     /// exactly one.
-    fn const_str(&self, n: Node<'_>, scope: Option<usize>, depth: usize) -> Option<String> {
+    fn const_str(&self, n: N<'t>, scope: Option<usize>, depth: usize) -> Option<String> {
         let v = self.const_values(n, scope, depth);
         if v.len() == 1 {
             v.into_iter().next()
@@ -866,7 +1014,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Possible constant string values of an expression (bounded).
-    fn const_values(&self, n: Node<'_>, scope: Option<usize>, depth: usize) -> Vec<String> {
+    fn const_values(&self, n: N<'t>, scope: Option<usize>, depth: usize) -> Vec<String> {
         if depth > MAX_DEPTH {
             return Vec::new();
         }
@@ -996,7 +1144,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Strings of a list/tuple/argument list, each element resolved.
-    fn list_strings(&self, n: Node<'_>, scope: Option<usize>, depth: usize) -> Vec<String> {
+    fn list_strings(&self, n: N<'t>, scope: Option<usize>, depth: usize) -> Vec<String> {
         let mut out = Vec::new();
         let mut kids = children(n);
         if kids.len() == 1 && matches!(kids[0].k(), "list" | "tuple") {
@@ -1136,11 +1284,11 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Variable keys bound by an assignment target.
-    fn targets(&self, l: Node<'_>, scope: Option<usize>) -> Vec<Key> {
+    fn targets(&self, l: N<'t>, scope: Option<usize>) -> Vec<Key> {
         self.targets_d(l, scope, 0)
     }
 
-    fn targets_d(&self, l: Node<'_>, scope: Option<usize>, depth: usize) -> Vec<Key> {
+    fn targets_d(&self, l: N<'t>, scope: Option<usize>, depth: usize) -> Vec<Key> {
         if depth > 32 {
             return Vec::new();
         }
@@ -1161,7 +1309,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Local functions a callee expression names (directly or via alias).
-    fn local_targets(&self, f: Node<'_>, scope: Option<usize>) -> Option<Vec<usize>> {
+    fn local_targets(&self, f: N<'t>, scope: Option<usize>) -> Option<Vec<usize>> {
         if f.k() != "identifier" {
             return None;
         }
@@ -1180,7 +1328,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// `getattr(obj, "name")` → (`obj.name`, indirect).
-    fn getattr_target(&self, n: Node<'_>, scope: Option<usize>) -> Option<(String, bool)> {
+    fn getattr_target(&self, n: N<'t>, scope: Option<usize>) -> Option<(String, bool)> {
         let f = n.child_by_field_id(FIELDS.function)?;
         let fname = self.dotted(f, scope)?;
         if !matches!(fname.as_str(), "getattr" | "builtins.getattr") {
@@ -1194,12 +1342,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Resolve a callee to (target, receiver labels, indirect).
-    fn callee(
-        &mut self,
-        f: Node<'t>,
-        scope: Option<usize>,
-        depth: usize,
-    ) -> (String, Labels, bool) {
+    fn callee(&mut self, f: N<'t>, scope: Option<usize>, depth: usize) -> (String, Labels, bool) {
         if depth > MAX_DEPTH {
             return ("?".to_owned(), Labels::NONE, false);
         }
@@ -1272,23 +1415,25 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     /// Labels of an expression.
-    fn labels(&mut self, n: Node<'t>, scope: Option<usize>, depth: usize) -> Labels {
+    fn labels(&mut self, n: N<'t>, scope: Option<usize>, depth: usize) -> Labels {
         if depth > MAX_DEPTH {
             return Labels::NONE;
         }
         if self.use_memo
-            && let Some(l) = self.memo.get(&n.id())
+            && let Some(Some(l)) = self.memo.get(n.id())
         {
             return *l;
         }
         let l = self.labels_inner(n, scope, depth);
-        if self.use_memo {
-            self.memo.insert(n.id(), l);
+        if self.use_memo
+            && let Some(m) = self.memo.get_mut(n.id())
+        {
+            *m = Some(l);
         }
         l
     }
 
-    fn labels_inner(&mut self, n: Node<'t>, scope: Option<usize>, depth: usize) -> Labels {
+    fn labels_inner(&mut self, n: N<'t>, scope: Option<usize>, depth: usize) -> Labels {
         match n.k() {
             "identifier" => {
                 let t = self.text(n).to_owned();
@@ -1349,7 +1494,7 @@ impl<'t, 's> Builder<'t, 's> {
         }
     }
 
-    fn call_labels(&mut self, n: Node<'t>, scope: Option<usize>, depth: usize) -> Labels {
+    fn call_labels(&mut self, n: N<'t>, scope: Option<usize>, depth: usize) -> Labels {
         let Some(f) = n.child_by_field_id(FIELDS.function) else {
             return Labels::NONE;
         };
@@ -1515,7 +1660,7 @@ impl<'t, 's> Builder<'t, 's> {
         out
     }
 
-    fn fill_args(&mut self, call: &mut Call, args: Node<'t>, scope: Option<usize>) {
+    fn fill_args(&mut self, call: &mut Call, args: N<'t>, scope: Option<usize>) {
         let mut first = true;
         for c in children(args) {
             let (value, kw) = if c.k() == "keyword_argument" {
@@ -1561,7 +1706,7 @@ impl<'t, 's> Builder<'t, 's> {
     /// Resolved strings and identifiers inside an argument expression.
     fn collect_strings(
         &self,
-        n: Node<'_>,
+        n: N<'t>,
         scope: Option<usize>,
         out: &mut Vec<String>,
         idents: &mut Vec<String>,
@@ -1633,7 +1778,7 @@ fn is_module_rooted(d: &str, import_roots: &HashSet<String>) -> bool {
 }
 
 /// `''.join(chr(x) for x in …)`, `''.join(map(chr, …))`.
-fn is_chr_join(b: &Builder<'_, '_>, n: Node<'_>, _scope: Option<usize>) -> bool {
+fn is_chr_join(b: &Builder<'_, '_>, n: N<'_>, _scope: Option<usize>) -> bool {
     let Some(f) = n.child_by_field_id(FIELDS.function) else {
         return false;
     };
@@ -2192,6 +2337,10 @@ fn unescape_into(t: &str, bytes: bool, out: &mut String) {
 /// The value of a string or concatenated-string literal node.
 #[must_use]
 pub fn literal(n: Node<'_>, src: &[u8]) -> Option<String> {
+    fn children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
+        let mut c = n.walk();
+        n.named_children(&mut c).collect()
+    }
     fn one(n: Node<'_>, src: &[u8]) -> String {
         let mut raw = false;
         let mut bytes = false;
@@ -2236,6 +2385,53 @@ mod tests {
             .unwrap();
         let tree = p.parse(src, None).unwrap();
         extract(file, &tree).calls
+    }
+
+    /// The flat tree answers kind, range, position, named children and
+    /// every field exactly as tree-sitter's own node API does, on code with
+    /// syntax errors, Python 2 statements and hidden grammar nodes.
+    #[test]
+    fn flat_tree_matches_the_node_api() {
+        let src = "import os, sys as s\nfrom . import x\nprint 'py2'\nclass A(B, c.D):\n    def f(self, a=1, *b, **k) -> int:\n        return [i for i in a if i] + {'k': v for v in b}\nx = lambda q: q[1:2]\ny = (yield)\nexec code in ns\nz = f'{a!r:>{w}}' 'tail'\nif (n := 3) and not x: pass\nbroken(((\n";
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        let tree = p.parse(src, None).unwrap();
+        let flat = Flat::new(&tree);
+        let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        let fields: Vec<u16> = (1..=lang.field_count())
+            .filter_map(|i| u16::try_from(i).ok())
+            .collect();
+        // Walk both trees in step through named children.
+        let mut pending = vec![(tree.root_node(), N { flat: &flat, i: 0 })];
+        let mut seen = 0;
+        while let Some((t, f)) = pending.pop() {
+            seen += 1;
+            assert_eq!(t.k(), f.k());
+            assert_eq!(t.byte_range(), f.byte_range());
+            let pos = t.start_position();
+            assert_eq!(
+                line_col(f),
+                (pos.row as u32 + 1, pos.column as u32 + 1),
+                "{}",
+                t.k()
+            );
+            for &id in &fields {
+                let a = t.child_by_field_id(id).map(|c| c.byte_range());
+                let b = f.child_by_field_id(id).map(|c| c.byte_range());
+                assert_eq!(a, b, "field {id} of {}", t.k());
+            }
+            let mut c = t.walk();
+            let tk: Vec<_> = t.named_children(&mut c).collect();
+            let fk: Vec<_> = f.named_kids().collect();
+            assert_eq!(tk.len(), fk.len(), "children of {}", t.k());
+            for (i, (a, b)) in tk.into_iter().zip(fk).enumerate() {
+                assert_eq!(f.named_child(i).map(N::id), Some(b.id()));
+                pending.push((a, b));
+            }
+        }
+        assert!(seen > 100, "{seen}");
+        assert!(tree.root_node().has_error());
     }
 
     #[test]
