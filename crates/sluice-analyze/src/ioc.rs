@@ -51,9 +51,13 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
         r"(?-u:\b)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?-u:\b)",
     )
 });
+/// A bare domain in a string of its own: opening quote, an optional
+/// leading dot, the name, then a closing quote, `:` or `/`. The quote in
+/// front gives the regex engine a literal to look for, so the text between
+/// strings is skipped at memchr speed.
 static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?-u:\b)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:com|net|org|ru|cn|xyz|top|info|biz|tk|ml|ga|cf|gq|pw|cc|su|onion|site|online|club|icu|shop|live|space|fun|host|website|tech|store|pro)(?-u:\b)",
+        r#"(?i)["'`]\.?(?-u:\b)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}(?:com|net|org|ru|cn|xyz|top|info|biz|tk|ml|ga|cf|gq|pw|cc|su|onion|site|online|club|icu|shop|live|space|fun|host|website|tech|store|pro)(?-u:\b)["'`:/]"#,
     )
 });
 
@@ -450,19 +454,22 @@ pub fn extract(file: &SourceFile<'_>) -> Vec<Indicator> {
     // (`'evil.com'`, `'.attacker.example.com'`), never member chains such
     // as `console.info` or file names such as `index.js`.
     for m in DOMAIN.find_iter(text) {
-        let (s, e) = (m.start(), m.end());
-        let b = before(text, s);
-        let quoted_before = matches!(b, b'"' | b'\'' | b'`')
-            || (b == b'.' && matches!(before(text, s - 1), b'"' | b'\'' | b'`'));
-        let a = byte_at(text, e);
-        if !quoted_before || !matches!(a, b'"' | b'\'' | b'`' | b':' | b'/') {
+        // Drop the quote (and dot) in front and the closing character; both
+        // are ASCII, so the slice stays on character boundaries.
+        let whole = m.as_str();
+        let lead = if whole.as_bytes().get(1) == Some(&b'.') {
+            2
+        } else {
+            1
+        };
+        let Some(name) = whole.get(lead..whole.len() - 1) else {
             continue;
-        }
+        };
         push(
             &mut out,
             IndicatorKind::Domain,
-            m.as_str().to_ascii_lowercase(),
-            s,
+            name.to_ascii_lowercase(),
+            m.start() + lead,
         );
     }
     for m in SERVICE_AC.find_iter(text) {
