@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod python;
 pub mod score;
 pub mod source;
+pub mod syntax;
 
 use sluice_archive::FileTree;
 use sluice_model::{ArtifactInfo, Ecosystem, REPORT_SCHEMA, Report};

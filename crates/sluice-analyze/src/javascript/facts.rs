@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use super::api;
 
-/// "No node / no declaration".
-pub const NONE: u32 = u32::MAX;
+use crate::syntax::flatten;
+pub use crate::syntax::{NONE, Node};
 
 /// Label bits: where a value may come from.
 pub mod label {
@@ -72,30 +72,6 @@ pub mod label {
             .map(|(_, n)| *n)
             .collect()
     }
-}
-
-/// One syntax node, flattened. Anonymous tokens are dropped unless they
-/// carry a field name (the operator of a binary expression).
-#[derive(Clone, Debug)]
-pub struct Node {
-    /// tree-sitter kind.
-    pub kind: &'static str,
-    /// Field name in the parent, if any.
-    pub field: Option<&'static str>,
-    /// Parent index (`NONE` for the root).
-    pub parent: u32,
-    /// First child index.
-    pub first: u32,
-    /// Next sibling index.
-    pub next: u32,
-    /// Byte range.
-    pub start: u32,
-    /// End byte (exclusive).
-    pub end: u32,
-    /// 0-based row.
-    pub row: u32,
-    /// 0-based byte column.
-    pub col: u32,
 }
 
 /// A declared name (variable, parameter, import, function) in one scope.
@@ -1312,60 +1288,6 @@ pub fn unescape_js(s: &str) -> String {
 
 /// Flatten a tree into a pre-order arena without recursion (deeply nested
 /// input must not overflow the stack).
-fn flatten(tree: &tree_sitter::Tree) -> Vec<Node> {
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut last_child: Vec<u32> = Vec::new();
-    let mut stack: Vec<u32> = Vec::new(); // nearest kept ancestor of each open level
-    let mut cursor = tree.walk();
-    loop {
-        let node = cursor.node();
-        let field = cursor.field_name();
-        let keep = node.is_named() || field.is_some();
-        let parent = stack.last().copied().unwrap_or(NONE);
-        let idx = if keep {
-            let idx = nodes.len() as u32;
-            let sp = node.start_position();
-            nodes.push(Node {
-                kind: node.kind(),
-                field,
-                parent,
-                first: NONE,
-                next: NONE,
-                start: node.start_byte() as u32,
-                end: node.end_byte() as u32,
-                row: sp.row as u32,
-                col: sp.column as u32,
-            });
-            last_child.push(NONE);
-            if parent != NONE {
-                let lc = last_child[parent as usize];
-                if lc == NONE {
-                    nodes[parent as usize].first = idx;
-                } else {
-                    nodes[lc as usize].next = idx;
-                }
-                last_child[parent as usize] = idx;
-            }
-            idx
-        } else {
-            NONE
-        };
-        if cursor.goto_first_child() {
-            stack.push(if idx == NONE { parent } else { idx });
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return nodes;
-            }
-            stack.pop();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,13 +20,12 @@
 //! Everything is bounded: recursion depth, number of strings kept, and the
 //! fixpoint iterations, so hostile files cannot make the analysis explode.
 
-use std::sync::LazyLock;
-
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tree_sitter::Node;
 
 use crate::SourceFile;
+use crate::syntax::{NONE, Node as FlatNode, flatten};
 
 /// What kind of data a value holds, as a small bit set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -319,8 +318,7 @@ impl<V> Scoped<V> {
 }
 
 struct Builder<'t, 's> {
-    src: &'s [u8],
-    text_src: &'s str,
+    src: &'s str,
     imports: HashMap<String, String>,
     /// First components of the imports' qualified names (`os` for
     /// `os.path`), filled once the walk has seen every import.
@@ -345,187 +343,31 @@ struct Builder<'t, 's> {
     use_memo: bool,
 }
 
-/// Kind names and field ids of the Python grammar, looked up once.
-/// `Node::kind` measures and validates a C string on every call and
-/// `child_by_field_name` compares the name with every field of the
-/// grammar; extraction asks both millions of times per large package.
-struct Grammar {
-    kinds: Vec<String>,
-}
-
-static GRAMMAR: LazyLock<Grammar> = LazyLock::new(|| {
-    let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-    let kinds = (0..lang.node_kind_count())
-        .map(|i| {
-            u16::try_from(i)
-                .ok()
-                .and_then(|i| lang.node_kind_for_id(i))
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect();
-    Grammar { kinds }
-});
-
-/// Field ids of the grammar (0, which no child carries, when absent).
-struct Fields {
-    alias: u16,
-    arguments: u16,
-    attribute: u16,
-    body: u16,
-    code: u16,
-    function: u16,
-    left: u16,
-    module_name: u16,
-    name: u16,
-    object: u16,
-    operator: u16,
-    parameters: u16,
-    right: u16,
-    subscript: u16,
-    superclasses: u16,
-    value: u16,
-}
-
-static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
-    let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-    let id = |name: &str| lang.field_id_for_name(name).map_or(0, u16::from);
-    Fields {
-        alias: id("alias"),
-        arguments: id("arguments"),
-        attribute: id("attribute"),
-        body: id("body"),
-        code: id("code"),
-        function: id("function"),
-        left: id("left"),
-        module_name: id("module_name"),
-        name: id("name"),
-        object: id("object"),
-        operator: id("operator"),
-        parameters: id("parameters"),
-        right: id("right"),
-        subscript: id("subscript"),
-        superclasses: id("superclasses"),
-        value: id("value"),
-    }
-});
-
-/// Cheap node kinds.
-trait Kind {
-    /// The node's kind, from the table.
-    fn k(&self) -> &'static str;
-}
-
-impl Kind for Node<'_> {
-    fn k(&self) -> &'static str {
-        GRAMMAR
-            .kinds
-            .get(usize::from(self.kind_id()))
-            .map_or("", String::as_str)
-    }
-}
-
-/// No node (end of a child or sibling list).
-const NIL: u32 = u32::MAX;
-
-/// The syntax tree flattened into one array, in pre-order, by a single
-/// cursor pass. Extraction asks for kinds, fields and children millions of
-/// times per large package; through tree-sitter's node API each of those
-/// is a cursor walk that took a quarter of `sluice bench`, here they are
-/// array reads.
-struct Flat {
-    nodes: Vec<FlatNode>,
-}
-
-#[derive(Clone, Copy)]
-struct FlatNode {
-    kind: u16,
-    /// Field id in the parent (0: none).
-    field: u16,
-    named: bool,
-    start: u32,
-    end: u32,
-    /// 0-based row and byte column of the start.
-    row: u32,
-    col: u32,
-    parent: u32,
-    first_child: u32,
-    next_sibling: u32,
-}
-
-impl Flat {
-    fn new(tree: &tree_sitter::Tree) -> Flat {
-        let to32 = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-        // Sized once: growing a vector of a million nodes copies it twenty
-        // times over.
-        let mut nodes: Vec<FlatNode> = Vec::with_capacity(tree.root_node().descendant_count());
-        let mut cursor = tree.walk();
-        // (node, its last child so far) for each level above the cursor.
-        let mut stack: Vec<(u32, u32)> = Vec::new();
-        loop {
-            let n = cursor.node();
-            let idx = to32(nodes.len());
-            let p = n.start_position();
-            let parent = stack.last().map_or(NIL, |&(p, _)| p);
-            nodes.push(FlatNode {
-                kind: n.kind_id(),
-                field: cursor.field_id().map_or(0, u16::from),
-                named: n.is_named(),
-                start: to32(n.start_byte()),
-                end: to32(n.end_byte()),
-                row: to32(p.row),
-                col: to32(p.column),
-                parent,
-                first_child: NIL,
-                next_sibling: NIL,
-            });
-            if let Some((p, last)) = stack.last_mut() {
-                let link = if *last == NIL {
-                    nodes.get_mut(*p as usize).map(|n| &mut n.first_child)
-                } else {
-                    nodes.get_mut(*last as usize).map(|n| &mut n.next_sibling)
-                };
-                if let Some(link) = link {
-                    *link = idx;
-                }
-                *last = idx;
-            }
-            if cursor.goto_first_child() {
-                stack.push((idx, NIL));
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    return Flat { nodes };
-                }
-                stack.pop();
-            }
-        }
-    }
-}
-
-/// A node of a [`Flat`] tree, with the part of tree-sitter's `Node` API
-/// that extraction uses.
+/// A node of a flattened tree ([`crate::syntax`]), with the part of
+/// tree-sitter's `Node` API that extraction uses.
 #[derive(Clone, Copy)]
 struct N<'f> {
-    flat: &'f Flat,
+    nodes: &'f [FlatNode],
     i: u32,
 }
 
 impl PartialEq for N<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.i == other.i && std::ptr::eq(self.flat, other.flat)
+        self.i == other.i && std::ptr::eq(self.nodes, other.nodes)
     }
 }
 
 impl<'f> N<'f> {
     fn node(self) -> &'f FlatNode {
-        // `i` always indexes `flat.nodes`: nodes are only made from it.
-        &self.flat.nodes[self.i as usize]
+        // `i` always indexes `nodes`: an `N` is only made from a valid index.
+        &self.nodes[self.i as usize]
     }
 
     fn at(self, i: u32) -> Option<N<'f>> {
-        (i != NIL).then_some(N { flat: self.flat, i })
+        (i != NONE).then_some(N {
+            nodes: self.nodes,
+            i,
+        })
     }
 
     /// Stable id within the tree (its index).
@@ -534,10 +376,7 @@ impl<'f> N<'f> {
     }
 
     fn k(self) -> &'static str {
-        GRAMMAR
-            .kinds
-            .get(usize::from(self.node().kind))
-            .map_or("", String::as_str)
+        self.node().kind
     }
 
     fn is_named(self) -> bool {
@@ -549,11 +388,11 @@ impl<'f> N<'f> {
         n.start as usize..n.end as usize
     }
 
-    /// Every child, named or not.
+    /// Every child kept: named ones and tokens that carry a field.
     fn kids(self) -> impl Iterator<Item = N<'f>> {
-        let flat = self.flat;
-        std::iter::successors(self.at(self.node().first_child), move |c| {
-            c.at(flat.nodes[c.i as usize].next_sibling)
+        let nodes = self.nodes;
+        std::iter::successors(self.at(self.node().first), move |c| {
+            c.at(nodes[c.i as usize].next)
         })
     }
 
@@ -566,24 +405,22 @@ impl<'f> N<'f> {
         self.named_kids().nth(i)
     }
 
-    /// The first child in field `f` (0 is no field).
-    fn child_by_field_id(self, f: u16) -> Option<N<'f>> {
-        if f == 0 {
-            return None;
-        }
-        self.kids().find(|c| c.node().field == f)
+    /// The first child in field `name`.
+    fn field(self, name: &str) -> Option<N<'f>> {
+        self.kids().find(|c| c.node().field == Some(name))
     }
 }
 
 /// Extract facts from a parsed file.
 #[must_use]
 pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> {
-    let src = file.text.as_bytes();
-    let flat = Flat::new(tree);
-    let root = N { flat: &flat, i: 0 };
+    let nodes = flatten(tree);
+    let root = N {
+        nodes: &nodes,
+        i: 0,
+    };
     let mut b = Builder {
-        src,
-        text_src: file.text,
+        src: file.text,
         imports: HashMap::default(),
         import_roots: HashSet::default(),
         modules: HashSet::default(),
@@ -601,7 +438,7 @@ pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> 
         vars: Scoped::default(),
         consts: Scoped::default(),
         aliases: Scoped::default(),
-        memo: vec![None; flat.nodes.len()],
+        memo: vec![None; nodes.len()],
         use_memo: false,
     };
     b.walk(root);
@@ -645,7 +482,7 @@ impl<'t, 's> Builder<'t, 's> {
     fn text(&self, n: N<'t>) -> &'s str {
         // The source is already a `str`: slice it rather than validate
         // the bytes again on every call.
-        self.text_src.get(n.byte_range()).unwrap_or("")
+        self.src.get(n.byte_range()).unwrap_or("")
     }
 
     /// The first `max` bytes of a node's text, without touching the rest
@@ -654,6 +491,7 @@ impl<'t, 's> Builder<'t, 's> {
         let r = n.byte_range();
         let end = r.end.min(r.start.saturating_add(max));
         self.src
+            .as_bytes()
             .get(r.start..end)
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default()
@@ -665,19 +503,14 @@ impl<'t, 's> Builder<'t, 's> {
         // The flat tree is in pre-order: a parent comes before its
         // children, so one pass over the array sees every node with the
         // scope its parent gave its children.
-        let flat = root.flat;
-        let mut child_scope: Vec<Option<usize>> = vec![None; flat.nodes.len()];
-        for i in 0..flat.nodes.len() {
+        let nodes = root.nodes;
+        let mut child_scope: Vec<Option<usize>> = vec![None; nodes.len()];
+        for i in 0..nodes.len() {
             let n = N {
-                flat,
-                i: u32::try_from(i).unwrap_or(NIL),
+                nodes,
+                i: u32::try_from(i).unwrap_or(NONE),
             };
-            let parent = n.node().parent;
-            let scope = if parent == NIL {
-                None
-            } else {
-                child_scope.get(parent as usize).copied().flatten()
-            };
+            let scope = child_scope.get(n.node().parent as usize).copied().flatten();
             let inner = if n.is_named() {
                 self.visit(n, scope)
             } else {
@@ -696,17 +529,17 @@ impl<'t, 's> Builder<'t, 's> {
                 "import_statement" => self.import(n, None),
                 "import_from_statement" => {
                     let module = n
-                        .child_by_field_id(FIELDS.module_name)
+                        .field("module_name")
                         .map(|m| self.text(m).to_owned());
                     self.import(n, module);
                 }
                 "function_definition" => {
                     let name = n
-                        .child_by_field_id(FIELDS.name)
+                        .field("name")
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default();
                     let params = n
-                        .child_by_field_id(FIELDS.parameters)
+                        .field("parameters")
                         .map(|p| self.params(p))
                         .unwrap_or_default();
                     let idx = self.functions.len();
@@ -722,11 +555,11 @@ impl<'t, 's> Builder<'t, 's> {
                 }
                 "class_definition" => {
                     let name = n
-                        .child_by_field_id(FIELDS.name)
+                        .field("name")
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default();
                     let bases = n
-                        .child_by_field_id(FIELDS.superclasses)
+                        .field("superclasses")
                         .map(|s| {
                             children(s)
                                 .into_iter()
@@ -743,16 +576,16 @@ impl<'t, 's> Builder<'t, 's> {
                 }
                 "assignment" | "augmented_assignment" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_id(FIELDS.left),
-                        n.child_by_field_id(FIELDS.right),
+                        n.field("left"),
+                        n.field("right"),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
                 }
                 "named_expression" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_id(FIELDS.name),
-                        n.child_by_field_id(FIELDS.value),
+                        n.field("name"),
+                        n.field("value"),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
@@ -760,7 +593,7 @@ impl<'t, 's> Builder<'t, 's> {
                 "as_pattern" => {
                     // `with open(p) as f` / `except E as e`
                     let alias = n
-                        .child_by_field_id(FIELDS.alias)
+                        .field("alias")
                         .and_then(|a| a.named_child(0));
                     let value = n.named_child(0);
                     if let (Some(a), Some(v)) = (alias, value) {
@@ -769,8 +602,8 @@ impl<'t, 's> Builder<'t, 's> {
                 }
                 "for_statement" | "for_in_clause" => {
                     if let (Some(l), Some(r)) = (
-                        n.child_by_field_id(FIELDS.left),
-                        n.child_by_field_id(FIELDS.right),
+                        n.field("left"),
+                        n.field("right"),
                     ) {
                         self.assigns.push((scope, l, r));
                     }
@@ -796,10 +629,10 @@ impl<'t, 's> Builder<'t, 's> {
                     // `buf.append(x)`, `d.update(x)`, `tar.add(p)`: the
                     // container now holds what was put in.
                     if let (Some(f), Some(args)) =
-                        (n.child_by_field_id(FIELDS.function), n.child_by_field_id(FIELDS.arguments))
+                        (n.field("function"), n.field("arguments"))
                         && f.k() == "attribute"
                         && let (Some(obj), Some(attr)) =
-                            (f.child_by_field_id(FIELDS.object), f.child_by_field_id(FIELDS.attribute))
+                            (f.field("object"), f.field("attribute"))
                         && matches!(obj.k(), "identifier" | "attribute")
                         && matches!(
                             self.text(attr),
@@ -840,9 +673,9 @@ impl<'t, 's> Builder<'t, 's> {
             .into_iter()
             .filter_map(|c| match c.k() {
                 "identifier" => Some(self.text(c).to_owned()),
-                "default_parameter" | "typed_default_parameter" => c
-                    .child_by_field_id(FIELDS.name)
-                    .map(|x| self.text(x).to_owned()),
+                "default_parameter" | "typed_default_parameter" => {
+                    c.field("name").map(|x| self.text(x).to_owned())
+                }
                 "typed_parameter" => c.named_child(0).map(|x| self.text(x).to_owned()),
                 _ => None,
             })
@@ -851,17 +684,16 @@ impl<'t, 's> Builder<'t, 's> {
 
     fn import(&mut self, n: N<'t>, from: Option<String>) {
         for c in children(n) {
-            if Some(c) == n.child_by_field_id(FIELDS.module_name) {
+            if Some(c) == n.field("module_name") {
                 continue;
             }
             let (name, alias) = match c.k() {
                 "dotted_name" => (self.text(c).to_owned(), None),
                 "aliased_import" => (
-                    c.child_by_field_id(FIELDS.name)
+                    c.field("name")
                         .map(|x| self.text(x).to_owned())
                         .unwrap_or_default(),
-                    c.child_by_field_id(FIELDS.alias)
-                        .map(|x| self.text(x).to_owned()),
+                    c.field("alias").map(|x| self.text(x).to_owned()),
                 ),
                 _ => continue,
             };
@@ -947,20 +779,20 @@ impl<'t, 's> Builder<'t, 's> {
                 Some(t.to_owned())
             }
             "attribute" => {
-                let obj = n.child_by_field_id(FIELDS.object)?;
-                let attr = n.child_by_field_id(FIELDS.attribute)?;
+                let obj = n.field("object")?;
+                let attr = n.field("attribute")?;
                 let base = self.dotted_d(obj, scope, depth + 1)?;
                 Some(format!("{base}.{}", self.text(attr)))
             }
             "call" => {
                 // `__import__('os')`, `importlib.import_module('os')`
-                let f = n.child_by_field_id(FIELDS.function)?;
+                let f = n.field("function")?;
                 let fname = self.dotted_d(f, scope, depth + 1)?;
                 if matches!(
                     fname.as_str(),
                     "__import__" | "importlib.import_module" | "builtins.__import__"
                 ) {
-                    let args = n.child_by_field_id(FIELDS.arguments)?;
+                    let args = n.field("arguments")?;
                     let first = args.named_child(0)?;
                     return self.const_str(first, scope, depth + 1);
                 }
@@ -1044,16 +876,10 @@ impl<'t, 's> Builder<'t, 's> {
                 out
             }
             "binary_operator" => {
-                let (Some(l), Some(r)) = (
-                    n.child_by_field_id(FIELDS.left),
-                    n.child_by_field_id(FIELDS.right),
-                ) else {
+                let (Some(l), Some(r)) = (n.field("left"), n.field("right")) else {
                     return Vec::new();
                 };
-                let op = n
-                    .child_by_field_id(FIELDS.operator)
-                    .map(|o| self.text(o))
-                    .unwrap_or("");
+                let op = n.field("operator").map(|o| self.text(o)).unwrap_or("");
                 let lv = self.const_values(l, scope, depth + 1);
                 match op {
                     "+" => {
@@ -1085,16 +911,13 @@ impl<'t, 's> Builder<'t, 's> {
                 }
             }
             "call" => {
-                let Some(f) = n.child_by_field_id(FIELDS.function) else {
+                let Some(f) = n.field("function") else {
                     return Vec::new();
                 };
-                let args = n.child_by_field_id(FIELDS.arguments);
+                let args = n.field("arguments");
                 if f.k() == "attribute" {
-                    let method = f
-                        .child_by_field_id(FIELDS.attribute)
-                        .map(|a| self.text(a))
-                        .unwrap_or("");
-                    let obj = f.child_by_field_id(FIELDS.object);
+                    let method = f.field("attribute").map(|a| self.text(a)).unwrap_or("");
+                    let obj = f.field("object");
                     match method {
                         // `"{}/x".format(y)`: the template.
                         "format" | "strip" | "lower" | "upper" | "encode" | "decode" => {
@@ -1195,7 +1018,7 @@ impl<'t, 's> Builder<'t, 's> {
         for &(_, l, r) in &self.assigns {
             if l.k() == "identifier"
                 && r.k() == "lambda"
-                && let Some(body) = r.child_by_field_id(FIELDS.body)
+                && let Some(body) = r.field("body")
             {
                 self.lambdas.insert(self.text(l).to_owned(), body);
             }
@@ -1236,22 +1059,21 @@ impl<'t, 's> Builder<'t, 's> {
             // Arguments flow into the parameters of local functions.
             for i in 0..self.call_nodes.len() {
                 let (n, scope) = self.call_nodes[i];
-                let Some(f) = n.child_by_field_id(FIELDS.function) else {
+                let Some(f) = n.field("function") else {
                     continue;
                 };
                 let Some(fidx) = self.local_targets(f, scope) else {
                     continue;
                 };
-                let Some(args) = n.child_by_field_id(FIELDS.arguments) else {
+                let Some(args) = n.field("arguments") else {
                     continue;
                 };
                 let mut pos = 0usize;
                 for a in children(args) {
                     let (pname, value) = if a.k() == "keyword_argument" {
                         (
-                            a.child_by_field_id(FIELDS.name)
-                                .map(|x| self.text(x).to_owned()),
-                            a.child_by_field_id(FIELDS.value),
+                            a.field("name").map(|x| self.text(x).to_owned()),
+                            a.field("value"),
                         )
                     } else {
                         pos += 1;
@@ -1301,7 +1123,7 @@ impl<'t, 's> Builder<'t, 's> {
                     .collect()
             }
             "subscript" => l
-                .child_by_field_id(FIELDS.value)
+                .field("value")
                 .map(|v| self.targets_d(v, scope, depth + 1))
                 .unwrap_or_default(),
             _ => Vec::new(),
@@ -1329,12 +1151,12 @@ impl<'t, 's> Builder<'t, 's> {
 
     /// `getattr(obj, "name")` → (`obj.name`, indirect).
     fn getattr_target(&self, n: N<'t>, scope: Option<usize>) -> Option<(String, bool)> {
-        let f = n.child_by_field_id(FIELDS.function)?;
+        let f = n.field("function")?;
         let fname = self.dotted(f, scope)?;
         if !matches!(fname.as_str(), "getattr" | "builtins.getattr") {
             return None;
         }
-        let args = n.child_by_field_id(FIELDS.arguments)?;
+        let args = n.field("arguments")?;
         let obj = args.named_child(0)?;
         let name = self.const_str(args.named_child(1)?, scope, 0)?;
         let base = self.dotted(obj, scope).unwrap_or_else(|| "?".to_owned());
@@ -1362,10 +1184,10 @@ impl<'t, 's> Builder<'t, 's> {
             }
             "attribute" => {
                 let attr = f
-                    .child_by_field_id(FIELDS.attribute)
+                    .field("attribute")
                     .map(|a| self.text(a).to_owned())
                     .unwrap_or_default();
-                let obj = f.child_by_field_id(FIELDS.object);
+                let obj = f.field("object");
                 let recv = obj
                     .map(|o| self.labels(o, scope, depth + 1))
                     .unwrap_or_default();
@@ -1397,7 +1219,7 @@ impl<'t, 's> Builder<'t, 's> {
             "subscript" => {
                 // `__builtins__.__dict__['exec']`, `globals()['eval']`
                 let key = f
-                    .child_by_field_id(FIELDS.subscript)
+                    .field("subscript")
                     .and_then(|s| self.const_str(s, scope, 0));
                 match key {
                     Some(k) if is_code_sink_name(&k) || is_proc_sink_name(&k) => {
@@ -1450,14 +1272,14 @@ impl<'t, 's> Builder<'t, 's> {
                     let t = self.text(n).to_owned();
                     l |= self.lookup_var(scope, &t);
                 }
-                if let Some(o) = n.child_by_field_id(FIELDS.object) {
+                if let Some(o) = n.field("object") {
                     l |= self.labels(o, scope, depth + 1);
                 }
                 l
             }
             "subscript" => {
-                let value = n.child_by_field_id(FIELDS.value);
-                let key = n.child_by_field_id(FIELDS.subscript);
+                let value = n.field("value");
+                let key = n.field("subscript");
                 if let Some(v) = value
                     && self.dotted(v, scope).as_deref() == Some("os.environ")
                 {
@@ -1495,11 +1317,11 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     fn call_labels(&mut self, n: N<'t>, scope: Option<usize>, depth: usize) -> Labels {
-        let Some(f) = n.child_by_field_id(FIELDS.function) else {
+        let Some(f) = n.field("function") else {
             return Labels::NONE;
         };
         let (target, recv, _) = self.callee(f, scope, depth + 1);
-        let args = n.child_by_field_id(FIELDS.arguments);
+        let args = n.field("arguments");
         let mut argl = Labels::NONE;
         let mut strings = Vec::new();
         if let Some(a) = args {
@@ -1567,7 +1389,7 @@ impl<'t, 's> Builder<'t, 's> {
         let nodes = self.call_nodes.clone();
         let mut out = Vec::with_capacity(nodes.len());
         for &(n, scope) in &nodes {
-            let Some(f) = n.child_by_field_id(FIELDS.function) else {
+            let Some(f) = n.field("function") else {
                 continue;
             };
             let (target, recv, indirect) = self.callee(f, scope, 0);
@@ -1593,7 +1415,7 @@ impl<'t, 's> Builder<'t, 's> {
                 result: Labels::NONE,
                 scope,
             };
-            if let Some(args) = n.child_by_field_id(FIELDS.arguments) {
+            if let Some(args) = n.field("arguments") {
                 self.fill_args(&mut call, args, scope);
             }
             call.result = self.labels(n, scope, 0);
@@ -1622,7 +1444,7 @@ impl<'t, 's> Builder<'t, 's> {
                 result: Labels::NONE,
                 scope,
             };
-            if let Some(code) = n.child_by_field_id(FIELDS.code) {
+            if let Some(code) = n.field("code") {
                 call.first_labels = self.labels(code, scope, 0);
                 call.arg_labels = call.first_labels;
                 call.strings = self.const_values(code, scope, 0);
@@ -1665,10 +1487,10 @@ impl<'t, 's> Builder<'t, 's> {
         for c in children(args) {
             let (value, kw) = if c.k() == "keyword_argument" {
                 let name = c
-                    .child_by_field_id(FIELDS.name)
+                    .field("name")
                     .map(|x| self.text(x).to_owned())
                     .unwrap_or_default();
-                let v = c.child_by_field_id(FIELDS.value);
+                let v = c.field("value");
                 if let Some(v) = v {
                     call.kwargs
                         .push((name, self.text(v).chars().take(200).collect()));
@@ -1693,8 +1515,8 @@ impl<'t, 's> Builder<'t, 's> {
             if matches!(v.k(), "binary_operator" | "concatenated_string")
                 || (v.k() == "string" && children(v).iter().any(|x| x.k() == "interpolation"))
                 || (v.k() == "call"
-                    && v.child_by_field_id(FIELDS.function)
-                        .and_then(|f| f.child_by_field_id(FIELDS.attribute))
+                    && v.field("function")
+                        .and_then(|f| f.field("attribute"))
                         .is_some_and(|a| self.text(a) == "format"))
             {
                 call.built = true;
@@ -1779,15 +1601,13 @@ fn is_module_rooted(d: &str, import_roots: &HashSet<String>) -> bool {
 
 /// `''.join(chr(x) for x in …)`, `''.join(map(chr, …))`.
 fn is_chr_join(b: &Builder<'_, '_>, n: N<'_>, _scope: Option<usize>) -> bool {
-    let Some(f) = n.child_by_field_id(FIELDS.function) else {
+    let Some(f) = n.field("function") else {
         return false;
     };
-    if f.k() != "attribute"
-        || f.child_by_field_id(FIELDS.attribute).map(|a| b.text(a)) != Some("join")
-    {
+    if f.k() != "attribute" || f.field("attribute").map(|a| b.text(a)) != Some("join") {
         return false;
     }
-    let Some(args) = n.child_by_field_id(FIELDS.arguments) else {
+    let Some(args) = n.field("arguments") else {
         return false;
     };
     let t = b.text_prefix(args, 2048);
@@ -2347,7 +2167,7 @@ pub fn literal(n: Node<'_>, src: &[u8]) -> Option<String> {
         let mut out = String::new();
         for c in children(n) {
             let t = c.utf8_text(src).unwrap_or("");
-            match c.k() {
+            match c.kind() {
                 "string_start" => {
                     let p = t.to_ascii_lowercase();
                     raw = p.contains('r');
@@ -2361,7 +2181,7 @@ pub fn literal(n: Node<'_>, src: &[u8]) -> Option<String> {
         }
         out
     }
-    match n.k() {
+    match n.kind() {
         "string" => Some(one(n, src)),
         "concatenated_string" => Some(children(n).into_iter().map(|c| one(c, src)).collect()),
         "parenthesized_expression" => n.named_child(0).and_then(|c| literal(c, src)),
@@ -2397,34 +2217,40 @@ mod tests {
         p.set_language(&tree_sitter_python::LANGUAGE.into())
             .unwrap();
         let tree = p.parse(src, None).unwrap();
-        let flat = Flat::new(&tree);
+        let nodes = flatten(&tree);
         let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-        let fields: Vec<u16> = (1..=lang.field_count())
-            .filter_map(|i| u16::try_from(i).ok())
+        let fields: Vec<&str> = (1..=lang.field_count())
+            .filter_map(|i| lang.field_name_for_id(u16::try_from(i).ok()?))
             .collect();
         // Walk both trees in step through named children.
-        let mut pending = vec![(tree.root_node(), N { flat: &flat, i: 0 })];
+        let mut pending = vec![(
+            tree.root_node(),
+            N {
+                nodes: &nodes,
+                i: 0,
+            },
+        )];
         let mut seen = 0;
         while let Some((t, f)) = pending.pop() {
             seen += 1;
-            assert_eq!(t.k(), f.k());
+            assert_eq!(t.kind(), f.k());
             assert_eq!(t.byte_range(), f.byte_range());
             let pos = t.start_position();
             assert_eq!(
                 line_col(f),
                 (pos.row as u32 + 1, pos.column as u32 + 1),
                 "{}",
-                t.k()
+                t.kind()
             );
-            for &id in &fields {
-                let a = t.child_by_field_id(id).map(|c| c.byte_range());
-                let b = f.child_by_field_id(id).map(|c| c.byte_range());
-                assert_eq!(a, b, "field {id} of {}", t.k());
+            for &name in &fields {
+                let a = t.child_by_field_name(name).map(|c| c.byte_range());
+                let b = f.field(name).map(|c| c.byte_range());
+                assert_eq!(a, b, "field {name} of {}", t.kind());
             }
             let mut c = t.walk();
             let tk: Vec<_> = t.named_children(&mut c).collect();
             let fk: Vec<_> = f.named_kids().collect();
-            assert_eq!(tk.len(), fk.len(), "children of {}", t.k());
+            assert_eq!(tk.len(), fk.len(), "children of {}", t.kind());
             for (i, (a, b)) in tk.into_iter().zip(fk).enumerate() {
                 assert_eq!(f.named_child(i).map(N::id), Some(b.id()));
                 pending.push((a, b));
