@@ -1360,13 +1360,14 @@ async fn serve_artifact(
     // have changed between that check and now: no download, no scan, no
     // second look-up. The cached bytes never bypass the check above.
     let index_sha: Option<Sha256> = row.sha256.as_deref().and_then(|h| h.parse().ok());
+    let index_hex = index_sha.map(|s| s.to_hex());
     let judged = facts
         .artifacts
         .iter()
         .find(|a| {
             a.filename == row.filename
                 && a.version == row.version
-                && index_sha.is_none_or(|s| s.to_hex() == a.sha256)
+                && index_hex.as_ref().is_none_or(|h| *h == a.sha256)
         })
         .and_then(|a| Some((a.sha256.parse::<Sha256>().ok()?, a.verdict.as_str())));
     let fast = judged.and_then(|(sha, verdict)| {
