@@ -7,8 +7,49 @@
 //! one cursor pass copies the tree into a pre-order array and every later
 //! question is an array read.
 
+use std::sync::LazyLock;
+
 /// "No node / no declaration".
 pub const NONE: u32 = u32::MAX;
+
+/// Kind and field names of a grammar, by id, read once: `Node::kind`
+/// measures and checks a C string on every call.
+pub struct Grammar {
+    kinds: Vec<&'static str>,
+    /// The kind of error nodes, whose id (`u16::MAX`) is outside the table.
+    error: &'static str,
+    fields: Vec<Option<&'static str>>,
+}
+
+impl Grammar {
+    fn of(lang: &tree_sitter::Language) -> Grammar {
+        let ids = |n: usize| (0..=n).filter_map(|i| u16::try_from(i).ok());
+        Grammar {
+            kinds: ids(lang.node_kind_count())
+                .map(|i| lang.node_kind_for_id(i).unwrap_or(""))
+                .collect(),
+            error: lang.node_kind_for_id(u16::MAX).unwrap_or("ERROR"),
+            fields: ids(lang.field_count())
+                .map(|i| lang.field_name_for_id(i))
+                .collect(),
+        }
+    }
+
+    fn kind(&self, id: u16) -> &'static str {
+        self.kinds.get(usize::from(id)).copied().unwrap_or(self.error)
+    }
+
+    fn field(&self, id: u16) -> Option<&'static str> {
+        self.fields.get(usize::from(id)).copied().flatten()
+    }
+}
+
+/// The Python grammar's names.
+pub static PYTHON: LazyLock<Grammar> =
+    LazyLock::new(|| Grammar::of(&tree_sitter_python::LANGUAGE.into()));
+/// The JavaScript grammar's names.
+pub static JAVASCRIPT: LazyLock<Grammar> =
+    LazyLock::new(|| Grammar::of(&tree_sitter_javascript::LANGUAGE.into()));
 
 /// One syntax node, flattened. Anonymous tokens are dropped unless they
 /// carry a field name (the operator of a binary expression).
@@ -36,8 +77,9 @@ pub struct Node {
     pub col: u32,
 }
 
-/// Flatten a tree into a pre-order array (a parent before its children).
-pub fn flatten(tree: &tree_sitter::Tree) -> Vec<Node> {
+/// Flatten a tree of `grammar` into a pre-order array (a parent before its
+/// children).
+pub fn flatten(tree: &tree_sitter::Tree, grammar: &Grammar) -> Vec<Node> {
     // Sized once: growing a vector of a million nodes copies it twenty
     // times over.
     let mut nodes: Vec<Node> = Vec::with_capacity(tree.root_node().descendant_count());
@@ -46,14 +88,14 @@ pub fn flatten(tree: &tree_sitter::Tree) -> Vec<Node> {
     let mut cursor = tree.walk();
     loop {
         let node = cursor.node();
-        let field = cursor.field_name();
+        let field = cursor.field_id().and_then(|f| grammar.field(u16::from(f)));
         let keep = node.is_named() || field.is_some();
         let parent = stack.last().copied().unwrap_or(NONE);
         let idx = if keep {
             let idx = nodes.len() as u32;
             let sp = node.start_position();
             nodes.push(Node {
-                kind: node.kind(),
+                kind: grammar.kind(node.kind_id()),
                 field,
                 named: node.is_named(),
                 parent,

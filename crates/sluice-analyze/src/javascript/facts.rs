@@ -184,7 +184,7 @@ impl<'a> Facts<'a> {
             .set_language(&tree_sitter_javascript::LANGUAGE.into())
             .ok()?;
         let tree = parser.parse(src, None)?;
-        let nodes = flatten(&tree);
+        let nodes = flatten(&tree, &crate::syntax::JAVASCRIPT);
         drop(tree);
         let mut f = Facts {
             src,

@@ -414,7 +414,7 @@ impl<'f> N<'f> {
 /// Extract facts from a parsed file.
 #[must_use]
 pub fn extract<'a>(file: SourceFile<'a>, tree: &tree_sitter::Tree) -> Facts<'a> {
-    let nodes = flatten(tree);
+    let nodes = flatten(tree, &crate::syntax::PYTHON);
     let root = N {
         nodes: &nodes,
         i: 0,
@@ -2217,7 +2217,7 @@ mod tests {
         p.set_language(&tree_sitter_python::LANGUAGE.into())
             .unwrap();
         let tree = p.parse(src, None).unwrap();
-        let nodes = flatten(&tree);
+        let nodes = flatten(&tree, &crate::syntax::PYTHON);
         let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
         let fields: Vec<&str> = (1..=lang.field_count())
             .filter_map(|i| lang.field_name_for_id(u16::try_from(i).ok()?))
