@@ -36,7 +36,10 @@ impl Grammar {
     }
 
     fn kind(&self, id: u16) -> &'static str {
-        self.kinds.get(usize::from(id)).copied().unwrap_or(self.error)
+        self.kinds
+            .get(usize::from(id))
+            .copied()
+            .unwrap_or(self.error)
     }
 
     fn field(&self, id: u16) -> Option<&'static str> {
