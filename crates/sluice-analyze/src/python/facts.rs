@@ -1153,6 +1153,24 @@ impl<'t, 's> Builder<'t, 's> {
     fn getattr_target(&self, n: N<'t>, scope: Option<usize>) -> Option<(String, bool)> {
         let f = n.field("function")?;
         let fname = self.dotted(f, scope)?;
+        // `eval("o" + "s.system")`, `eval("\x65\x78\x65\x63")`: a constant
+        // name evaluated to reach the function without writing it.
+        if matches!(fname.as_str(), "eval" | "builtins.eval") {
+            let args = n.field("arguments")?;
+            let name = self.const_str(args.named_child(0)?, scope, 0)?;
+            let name = name.trim();
+            let dotted = !name.is_empty()
+                && name.len() <= 64
+                && name.split('.').all(|p| {
+                    !p.is_empty()
+                        && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        && !p.as_bytes()[0].is_ascii_digit()
+                });
+            if !dotted {
+                return None;
+            }
+            return Some((normalise_builtin(name), true));
+        }
         if !matches!(fname.as_str(), "getattr" | "builtins.getattr") {
             return None;
         }
@@ -1885,7 +1903,16 @@ fn result_labels(target: &str, method: &str, recv: Labels, strings: &[String]) -
     }
     if matches!(
         method,
-        "b64decode" | "decodebytes" | "unhexlify" | "fromhex" | "decompress"
+        "b64decode"
+            | "decodebytes"
+            | "unhexlify"
+            | "fromhex"
+            | "decompress"
+            // Fernet(key).decrypt(token), AES.new(…).decrypt(…),
+            // cipher.decryptor().update(…): decrypted bytes are decoded
+            // bytes with a key.
+            | "decrypt"
+            | "decrypt_and_verify"
     ) {
         l |= Labels::DECODED;
     }

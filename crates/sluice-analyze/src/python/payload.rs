@@ -293,21 +293,138 @@ fn hex_decode(t: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Findings from encoded constants that decode to Python source: the
-/// rules run on the payload, and each finding is moved to the blob's line.
+/// Most key × token pairs tried for Fernet decryption per file.
+const MAX_FERNET_TRIES: usize = 64;
+
+/// Decrypt a Fernet token (`gAAAAA…`) with a Fernet key (44 characters of
+/// URL-safe base64 holding a 16-byte signing key and a 16-byte AES-128
+/// key): version byte, 8-byte time, 16-byte IV, AES-128-CBC ciphertext
+/// with PKCS#7 padding, 32-byte HMAC. The HMAC is not checked — the
+/// padding and the plaintext's shape tell a right key from a wrong one.
+#[must_use]
+pub fn fernet_decrypt(key: &str, token: &str) -> Option<Vec<u8>> {
+    use aes::cipher::{BlockDecryptMut as _, KeyIvInit as _, block_padding::Pkcs7};
+    let key = b64(key.trim())?;
+    if key.len() != 32 {
+        return None;
+    }
+    let tok = b64(&stripped(token))?;
+    if tok.len() < 1 + 8 + 16 + 16 + 32 || tok[0] != 0x80 || tok.len() > MAX_DECODED {
+        return None;
+    }
+    let (iv, rest) = tok[9..].split_at(16);
+    let ct = &rest[..rest.len() - 32];
+    if ct.is_empty() || !ct.len().is_multiple_of(16) {
+        return None;
+    }
+    let dec = cbc::Decryptor::<aes::Aes128>::new_from_slices(&key[16..], iv).ok()?;
+    dec.decrypt_padded_vec_mut::<Pkcs7>(ct).ok()
+}
+
+/// Fernet tokens in the file decrypted with the file's own keys, when a
+/// key is there (the `exec(Fernet(KEY).decrypt(TOKEN))` droppers ship
+/// both): (token literal, plaintext).
+fn fernet_payloads<'f>(f: &'f Facts<'_>) -> Vec<(&'f super::facts::StrLit, Vec<u8>)> {
+    let tokens: Vec<&super::facts::StrLit> = f
+        .strings
+        .iter()
+        .filter(|s| s.value.starts_with("gAAAAA") && s.value.len() >= 100)
+        .take(MAX_BLOBS)
+        .collect();
+    if tokens.is_empty() {
+        return Vec::new();
+    }
+    let keys: Vec<&str> = f
+        .strings
+        .iter()
+        .map(|s| s.value.trim())
+        .filter(|v| v.len() == 44 && v.ends_with('='))
+        .take(8)
+        .collect();
+    let mut out = Vec::new();
+    let mut tries = 0;
+    for t in tokens {
+        for k in &keys {
+            tries += 1;
+            if tries > MAX_FERNET_TRIES {
+                return out;
+            }
+            if let Some(p) = fernet_decrypt(k, &t.value) {
+                out.push((t, p));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Findings from encoded constants that decode to Python source, and from
+/// Fernet tokens the file's own keys decrypt: the rules run on the
+/// payload, and each finding is moved to the blob's line.
 pub(crate) fn nested_findings(f: &Facts<'_>, depth: u8) -> Vec<Finding> {
     let mut blobs: Vec<&super::facts::StrLit> = f
         .strings
         .iter()
-        .filter(|s| s.value.len() >= 40 && looks_encoded(&s.value))
+        .filter(|s| {
+            s.value.len() >= 40 && looks_encoded(&s.value) && !s.value.starts_with("gAAAAA")
+        })
         .collect();
     blobs.sort_by_key(|s| std::cmp::Reverse(s.value.len()));
+    let mut decoded: Vec<(&super::facts::StrLit, Decoded)> = blobs
+        .into_iter()
+        .take(MAX_BLOBS)
+        .filter_map(|b| decode(&b.value).map(|d| (b, d)))
+        .collect();
+    for (t, plain) in fernet_payloads(f) {
+        let kind = classify(&plain);
+        decoded.push((
+            t,
+            Decoded {
+                layers: vec!["fernet"],
+                bytes: plain,
+                kind,
+            },
+        ));
+    }
+    // Python source kept as a plain string and written out or handed to an
+    // interpreter (`tmp.write(b"exec(urlopen(...).read())")`, `python -c`):
+    // judged as the code it is.
+    let hands_on = f.calls.iter().any(|c| {
+        c.caps.has(super::facts::Caps::WRITE)
+            || c.caps.has(super::facts::Caps::PROC)
+            || super::facts::is_write_call(c)
+            || super::facts::is_proc_sink_name(&c.target)
+            || matches!(c.target.as_str(), "exec" | "eval" | "compile")
+    });
+    if hands_on {
+        let mut embedded: Vec<&super::facts::StrLit> = f
+            .strings
+            .iter()
+            .filter(|s| {
+                s.value.len() >= 40
+                    && s.value.len() <= MAX_DECODED
+                    && (s.value.contains("exec(") || s.value.contains("import "))
+                    && looks_python(&s.value)
+                    && !looks_encoded(&s.value)
+            })
+            .collect();
+        embedded.sort_by_key(|s| std::cmp::Reverse(s.value.len()));
+        for s in embedded.into_iter().take(MAX_BLOBS) {
+            decoded.push((
+                s,
+                Decoded {
+                    layers: vec!["embedded source"],
+                    bytes: s.value.clone().into_bytes(),
+                    kind: "python source",
+                },
+            ));
+        }
+    }
     let mut out = Vec::new();
-    for blob in blobs.into_iter().take(MAX_BLOBS) {
-        let Some(d) = decode(&blob.value) else {
-            continue;
-        };
-        if d.kind != "python source" {
+    for (blob, d) in decoded {
+        // A decrypted payload is code whatever it looks like: it is only
+        // ever decrypted to be run.
+        if d.kind != "python source" && !(d.layers == ["fernet"] && d.kind == "text") {
             continue;
         }
         let text = String::from_utf8_lossy(&d.bytes);
@@ -342,6 +459,18 @@ pub(crate) fn nested_findings(f: &Facts<'_>, depth: u8) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fernet_tokens_decrypt_with_their_key() {
+        let key = "3w3XRXw8m51eI707VaugfTA_NVYl_tIZ6WifDuKHXwQ=";
+        let tok = "gAAAAABrEuwsQ_PbWD8pkSQSbMLSI4n7y4kbqjLrST4SJBXwpNXpfHTiib6IG007wN37iPUWL_jsMjrXlNIRwWPb-GwHt3fmIpoHTnedQUOHXcH4bq2knlA4epKeBAFV27v7LpvLq9rAxnPld-rWYQ3n9SEPotTacQ==";
+        let plain = fernet_decrypt(key, tok).unwrap();
+        assert!(String::from_utf8_lossy(&plain).contains("os.system"));
+        // a wrong key fails the padding, a truncated token fails cleanly
+        assert!(fernet_decrypt("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", tok).is_none());
+        assert!(fernet_decrypt(key, &tok[..60]).is_none());
+        assert!(fernet_decrypt(key, "not a token").is_none());
+    }
 
     #[test]
     fn layers_unwrap() {
