@@ -210,6 +210,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                     | "wget.download"
             ) || (matches!(c.method.as_str(), "write" | "write_bytes" | "copyfileobj")
                 && c.arg_labels.has(Labels::FETCHED))
+                || (is_proc_sink_name(&c.target) && is_shell_download(&command_of(c)))
         })
         .collect();
     if downloads.is_empty() {
@@ -237,8 +238,44 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                 .iter()
                 .any(|s| s.len() > 3 && !s.starts_with("http") && b.strings.contains(s))
     };
-    let linked = runs.iter().find(|r| downloads.iter().any(|d| shares(d, r)));
-    let run = linked.or(runs.first());
+    // Where the downloaded bytes land: the download's own arguments, and
+    // the files opened for writing in a file that writes fetched data
+    // (`with open('x.exe', 'wb') as f: f.write(r.content)`).
+    let writes_fetched = downloads.iter().any(|d| d.arg_labels.has(Labels::FETCHED));
+    let mut dests: Vec<String> = downloads
+        .iter()
+        .flat_map(|d| d.strings.iter())
+        .filter(|s| !s.starts_with("http"))
+        .map(|s| file_name_of(s))
+        .collect();
+    if writes_fetched {
+        dests.extend(
+            f.calls
+                .iter()
+                .filter(|c| {
+                    matches!(c.target.as_str(), "open" | "io.open" | "codecs.open")
+                        && c.strings.iter().skip(1).any(|m| m.contains('w'))
+                })
+                .filter_map(|c| c.strings.first())
+                .map(|s| file_name_of(s)),
+        );
+    }
+    // A URL's file name (`…/server.exe`) run under the same name.
+    dests.extend(
+        urls_in(downloads.iter().flat_map(|d| d.strings.iter()))
+            .iter()
+            .map(|u| file_name_of(u.split(['?', '#']).next().unwrap_or(u))),
+    );
+    dests.retain(|d| d.len() > 3 && d.contains('.'));
+    let names_dest = |r: &Call| {
+        let cmd = r.cmdline().to_ascii_lowercase().replace('\\', "/");
+        dests.iter().any(|d| cmd.contains(&d.to_ascii_lowercase()))
+    };
+    let is_download = |r: &Call| downloads.iter().any(|d| d.line == r.line && d.col == r.col);
+    let linked = runs
+        .iter()
+        .find(|r| !is_download(r) && (downloads.iter().any(|d| shares(d, r)) || names_dest(r)));
+    let run = linked.or(runs.iter().find(|r| !is_download(r)));
     let Some(run) = run else { return out };
     if chmod.is_none() && linked.is_none() {
         return out;
@@ -248,9 +285,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     } else {
         Confidence::Medium
     };
+    // Windows needs no chmod: a linked `.exe`/`.bat`/… run is the whole act.
+    let windows_exe = linked.is_some_and(|r| is_executable_name(&r.cmdline()));
     let sev = if role.runs_unasked() {
         Severity::Critical
-    } else if linked.is_some() && chmod.is_some() {
+    } else if linked.is_some() && (chmod.is_some() || windows_exe) {
         Severity::High
     } else {
         Severity::Medium
@@ -274,4 +313,40 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let _ = is_net_call;
     out.push(fd);
     out
+}
+
+/// The last path component of a path or URL (`C://x//server.exe` →
+/// `server.exe`).
+fn file_name_of(s: &str) -> String {
+    s.trim()
+        .rsplit(['/', '\\'])
+        .find(|p| !p.is_empty())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A command line that starts a file Windows runs directly.
+fn is_executable_name(cmd: &str) -> bool {
+    let l = cmd.to_ascii_lowercase();
+    [
+        ".exe", ".bat", ".cmd", ".scr", ".vbs", ".ps1", ".msi", ".hta", ".pif",
+    ]
+    .iter()
+    .any(|e| l.contains(e))
+}
+
+/// A shell command that saves a download to a file (`curl URL -o x.exe`,
+/// `wget -O`, `Invoke-WebRequest -OutFile`, `certutil -urlcache`,
+/// `bitsadmin /transfer`).
+fn is_shell_download(cmd: &str) -> bool {
+    let has_url = cmd.contains("http://") || cmd.contains("https://");
+    has_url
+        && ((cmd.contains("curl") && (cmd.contains(" -o") || cmd.contains(" --output")))
+            || (cmd.contains("wget")
+                && (cmd.contains(" -o ") || cmd.contains(" -o") || cmd.contains(" -p ")))
+            || cmd.contains("invoke-webrequest")
+            || cmd.contains("iwr ")
+            || cmd.contains("downloadfile")
+            || cmd.contains("certutil")
+            || cmd.contains("bitsadmin"))
 }
