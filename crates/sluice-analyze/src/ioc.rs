@@ -127,6 +127,22 @@ static SERVICE_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("built-in service patterns: {e}"))
 });
 
+/// The kind of exfiltration service a string names (a chat webhook or bot
+/// API, a request catcher or tunnel, a paste or file-drop site), if any.
+#[must_use]
+pub fn exfil_service(s: &str) -> Option<&'static str> {
+    if s.len() > 4096 {
+        return None;
+    }
+    SERVICE_AC
+        .find(s)
+        .map(|m| match SERVICES[m.pattern().as_usize()].1 {
+            Service::Webhook => "chat webhook / bot API",
+            Service::Catcher => "request catcher / tunnel",
+            Service::Paste => "paste / file-drop site",
+        })
+}
+
 /// TLDs that make an `x@y.tld` an e-mail address rather than an asset
 /// name (`icon@2x.png`) or a package (`pkg@1.2.3`).
 fn is_mail_tld(t: &str) -> bool {

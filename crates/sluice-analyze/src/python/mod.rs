@@ -19,20 +19,26 @@
 //! | PY110 | install-time-activity | network or process activity in setup.py / cmdclass |
 //! | PY111 | silent-process | a process started with every output hidden / detached |
 //! | PY112 | api-obfuscation | exec/system/network reached through getattr/`__import__`/`__builtins__` |
+//! | PY113 | data-exfiltration | local files, command output, screenshots sent out unasked or to a chat/paste service |
+//! | PY114 | packed-code | PyArmor stubs, obfuscator output that executes what it hides |
+//! | PY115 | runtime-install | the package's code runs `pip install` / `npm install` itself |
 
 pub mod facts;
 pub mod payload;
 
 mod api_obfuscation;
+mod data_exfil;
 mod decode_exec;
 mod destruction;
 mod download_exec;
 mod encoded_blob;
 mod install_activity;
+mod packed_code;
 mod persistence;
 mod pth_code;
 mod recon_exfil;
 mod reverse_shell;
+mod runtime_install;
 mod secret_theft;
 mod silent_process;
 
@@ -112,6 +118,21 @@ pub const RULES: &[Rule] = &[
         code: "PY112",
         name: api_obfuscation::NAME,
         check: api_obfuscation::check,
+    },
+    Rule {
+        code: "PY113",
+        name: data_exfil::NAME,
+        check: data_exfil::check,
+    },
+    Rule {
+        code: "PY114",
+        name: packed_code::NAME,
+        check: packed_code::check,
+    },
+    Rule {
+        code: "PY115",
+        name: runtime_install::NAME,
+        check: runtime_install::check,
     },
 ];
 

