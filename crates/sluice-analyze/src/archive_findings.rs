@@ -84,12 +84,24 @@ fn one(a: &Anomaly) -> Finding {
     };
     // A link aiming outside the archive is how extraction escapes the work
     // folder (CVE-2007-4559 style): high, not a curiosity.
+    // An absolute link to an interpreter or a system library (a committed
+    // virtualenv's `bin/python → /usr/bin/python3`) is a packaging slip;
+    // a link into home folders, /etc, site-packages or up through `..` is
+    // how an extraction writes where it must not.
     let (sev, conf, msg) = if a.kind == AnomalyKind::Link && points_outside(&a.detail) {
-        (
-            Severity::High,
-            Confidence::High,
-            "archive holds a link pointing outside the archive (not followed)",
-        )
+        if points_somewhere_sensitive(&a.detail) {
+            (
+                Severity::High,
+                Confidence::High,
+                "archive holds a link pointing outside the archive, at a sensitive place (not followed)",
+            )
+        } else {
+            (
+                Severity::Medium,
+                Confidence::Medium,
+                "archive holds a link pointing outside the archive (not followed)",
+            )
+        }
     } else {
         (sev, conf, msg)
     };
@@ -98,6 +110,35 @@ fn one(a: &Anomaly) -> Finding {
         .evidence(a.detail.clone());
     f.file = Some(a.entry.clone());
     f
+}
+
+/// True when a link's target is a place an attacker would write through:
+/// relative escapes, home folders, configuration, site-packages, devices.
+fn points_somewhere_sensitive(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    let target = d.rsplit("target:").next().unwrap_or("").trim();
+    target.starts_with("..")
+        || target.contains("/../")
+        || [
+            "/etc",
+            "/root",
+            "/home/",
+            "~",
+            ".ssh",
+            ".bashrc",
+            ".profile",
+            ".config",
+            "site-packages",
+            "dist-packages",
+            "/proc",
+            "/dev/",
+            "/var/",
+            "/boot",
+            "\\windows",
+            ":\\users",
+        ]
+        .iter()
+        .any(|p| target.contains(p))
 }
 
 /// True when a link's detail says its target leaves the archive.
@@ -131,5 +172,18 @@ mod tests {
             detail: "link target: sub/y".into(),
         };
         assert_eq!(from_anomalies(&[a])[0].severity, Severity::Low);
+        // a committed virtualenv's interpreter link: a slip, not an attack
+        let a = Anomaly {
+            kind: AnomalyKind::Link,
+            entry: "p/venv/bin/python".into(),
+            detail: "link target: /usr/bin/python3".into(),
+        };
+        assert_eq!(from_anomalies(&[a])[0].severity, Severity::Medium);
+        let a = Anomaly {
+            kind: AnomalyKind::Link,
+            entry: "p/x".into(),
+            detail: "link target: /root/.ssh/authorized_keys".into(),
+        };
+        assert_eq!(from_anomalies(&[a])[0].severity, Severity::High);
     }
 }

@@ -135,6 +135,21 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
         .version
         .as_deref()
         .map(sluice_model::Version::new);
+    if let Some(v) = version
+        .as_ref()
+        .filter(|v| is_placeholder_version(v.as_str()))
+    {
+        findings.push(
+            sluice_model::Finding::new(
+                sluice_model::RuleCode::new("PKG317"),
+                "placeholder-version",
+                sluice_model::Severity::Low,
+                sluice_model::Confidence::Low,
+                format!("version `{v}` is a placeholder, as dependency-confusion and squat uploads use"),
+            )
+            .evidence("weak alone; counts as context next to a look-alike name, an install hook or install-time behaviour"),
+        );
+    }
     let mut report = Report {
         schema: REPORT_SCHEMA,
         target: target.to_owned(),
@@ -159,6 +174,30 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     rejudge(&mut report);
     settle(&mut report, tree);
     report
+}
+
+/// Versions chosen to win a resolver or to say nothing: `0.0.0`,
+/// `99.99.99`, `9999.0.0`, `1337.0.0`, `666`…
+#[must_use]
+pub fn is_placeholder_version(v: &str) -> bool {
+    let parts: Vec<&str> = v.trim().split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 4
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    let nums: Vec<u64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    if nums.len() != parts.len() {
+        return false;
+    }
+    let major = nums[0];
+    nums.iter().all(|&n| n == 0)
+        || major >= 99 && parts[0].bytes().all(|b| b == b'9')
+        || matches!(major, 1337 | 666 | 6666 | 31337)
+        || (1000..1900).contains(&major)
 }
 
 /// Run the rules of `lang` over one file.
@@ -243,4 +282,23 @@ pub fn rejudge(report: &mut Report) {
 #[must_use]
 pub fn guess_ecosystem(tree: &FileTree) -> Option<Ecosystem> {
     manifest::read(tree).ecosystem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder_version;
+
+    #[test]
+    fn placeholder_versions() {
+        for v in [
+            "0.0.0", "0.0", "99.99.99", "999.0.0", "9999.1", "1337.0.0", "1000.0.0",
+        ] {
+            assert!(is_placeholder_version(v), "{v}");
+        }
+        for v in [
+            "0.0.1", "1.0.0", "2.31.0", "9.0.0", "2024.1.1", "1.0.0rc1", "99.3a", "",
+        ] {
+            assert!(!is_placeholder_version(v), "{v}");
+        }
+    }
 }

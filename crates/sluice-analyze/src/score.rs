@@ -157,11 +157,37 @@ pub fn judge(findings: &[Finding]) -> Verdict {
             ));
         }
     }
+    if let Some((bonus, why)) = context_bonus(findings) {
+        total += bonus;
+        reasons.push(why);
+    }
     let critical = live.iter().any(|(i, _)| {
         let f = &findings[*i];
         f.severity == Severity::Critical && f.confidence == Confidence::High && !auxiliary(f)
     });
-    let level = if total >= MALICIOUS_AT || critical {
+    // "Malicious" is what a reviewer blocks on sight: a critical finding,
+    // a high one in code that runs unasked, or high-severity behaviours
+    // that meet in one file. High findings scattered over the library
+    // code of a large package add up to a score, not to that evidence.
+    let strong = critical
+        || live.iter().any(|(i, _)| {
+            let f = &findings[*i];
+            f.install_time && f.severity >= Severity::High && !auxiliary(f)
+        })
+        || per_file.iter().any(|(file, rules)| {
+            rules.len() >= 2
+                && live.iter().any(|(i, _)| {
+                    let f = &findings[*i];
+                    f.severity >= Severity::High && f.file.as_deref() == Some(*file)
+                })
+        });
+    if total >= MALICIOUS_AT && !strong {
+        reasons.push(format!(
+            "score {:.0} held at suspicious: no critical finding, no high one in code that runs unasked, and no high-severity behaviours meeting in one file",
+            total.min(100.0)
+        ));
+    }
+    let level = if (total >= MALICIOUS_AT && strong) || critical {
         VerdictLevel::Malicious
     } else if total >= SUSPICIOUS_AT {
         VerdictLevel::Suspicious
@@ -225,6 +251,47 @@ pub fn judge(findings: &[Finding]) -> Verdict {
         reasons: head,
         drivers,
     }
+}
+
+/// Points added per context kind beyond the first when three or more of
+/// them meet (see [`context_bonus`]).
+pub const CONTEXT_BONUS: f64 = 10.0;
+
+/// Context that combines: a look-alike name, an install hook, a
+/// placeholder version and a behaviour at install or import time are each
+/// weak alone (a typo-shaped name, a `cmdclass`, a `0.0.0`, a network call
+/// in `setup.py`), but any three together are how squats and
+/// dependency-confusion uploads look. Three kinds add 20 points, four 30.
+fn context_bonus(findings: &[Finding]) -> Option<(f64, String)> {
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut add = |k: &'static str| {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    };
+    for f in findings.iter().filter(|f| !f.preview && !auxiliary(f)) {
+        let r = f.rule.as_str();
+        if matches!(r, "PKG311" | "PKG350") {
+            add("install hook");
+        } else if r.starts_with("NAME4") && f.severity >= Severity::Low {
+            add("look-alike name");
+        } else if r == "PKG317" {
+            add("placeholder version");
+        } else if f.install_time
+            && weight(f) > 0.0
+            && (r.starts_with("PY") || r.starts_with("JS") || r.starts_with("INTEL"))
+        {
+            add("install/import-time behaviour");
+        }
+    }
+    if kinds.len() < 3 {
+        return None;
+    }
+    let bonus = CONTEXT_BONUS * (kinds.len() - 1) as f64;
+    Some((
+        bonus,
+        format!("context combines: {} (+{bonus:.0})", kinds.join(", ")),
+    ))
 }
 
 fn sev_name(s: Severity) -> &'static str {
@@ -394,6 +461,77 @@ mod tests {
         let mut c = b.clone();
         c.file = Some("p/b.py".into());
         assert!(judge(&[a, c]).score < v.score);
+    }
+
+    #[test]
+    fn weak_context_alone_stays_clean_but_three_kinds_combine() {
+        let hook = f(
+            "PKG311",
+            Severity::Low,
+            Confidence::High,
+            "p/setup.py",
+            true,
+        );
+        let name = Finding::new(
+            RuleCode::new("NAME401"),
+            "typosquat",
+            Severity::Medium,
+            Confidence::Medium,
+            "m",
+        );
+        let version = f(
+            "PKG317",
+            Severity::Low,
+            Confidence::Low,
+            "p/setup.py",
+            false,
+        );
+        let net = f(
+            "PY110",
+            Severity::Low,
+            Confidence::Medium,
+            "p/setup.py",
+            true,
+        );
+        for one in [&hook, &name, &version, &net] {
+            assert_eq!(judge(std::slice::from_ref(one)).level, VerdictLevel::Clean);
+        }
+        assert_eq!(
+            judge(&[hook.clone(), net.clone()]).level,
+            VerdictLevel::Clean
+        );
+        let v = judge(&[hook.clone(), name.clone(), net.clone()]);
+        assert_eq!(v.level, VerdictLevel::Suspicious, "{:?}", v.reasons);
+        assert!(v.reasons.iter().any(|r| r.contains("context combines")));
+        let all = judge(&[hook, name, version, net]);
+        assert!(all.score > v.score);
+        assert_ne!(all.level, VerdictLevel::Clean);
+    }
+
+    #[test]
+    fn high_findings_scattered_over_library_files_are_not_malicious() {
+        let spread: Vec<Finding> = ["p/a.py", "p/b.py", "p/c.py"]
+            .iter()
+            .zip(["PY101", "PY102", "PY103"])
+            .map(|(file, rule)| f(rule, Severity::High, Confidence::High, file, false))
+            .collect();
+        let v = judge(&spread);
+        assert!(v.score >= 60);
+        assert_eq!(v.level, VerdictLevel::Suspicious, "{:?}", v.reasons);
+        // the same behaviours meeting in one file are
+        let together: Vec<Finding> = spread
+            .iter()
+            .cloned()
+            .map(|mut x| {
+                x.file = Some("p/a.py".into());
+                x
+            })
+            .collect();
+        assert_eq!(judge(&together).level, VerdictLevel::Malicious);
+        // and one of them at install time is
+        let mut at_install = spread.clone();
+        at_install[0].install_time = true;
+        assert_eq!(judge(&at_install).level, VerdictLevel::Malicious);
     }
 
     #[test]

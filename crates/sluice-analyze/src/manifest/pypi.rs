@@ -63,6 +63,17 @@ pub fn read(tree: &FileTree) -> Option<Manifest> {
         let text = String::from_utf8_lossy(&f.data);
         setup_py_read(&f.path, &text, tree, &root, &mut m, &mut entry_points);
         m.roles.insert(f.path.clone(), FileRole::Install);
+        // The project's own single module, imported for its `__version__`,
+        // is the library itself, not an install helper.
+        if let Some(name) = m.metadata.name.as_deref() {
+            let own = format!(
+                "{root}{}.py",
+                name.to_ascii_lowercase().replace(['-', '.'], "_")
+            );
+            if m.roles.get(&own) == Some(&FileRole::Install) {
+                m.roles.remove(&own);
+            }
+        }
     }
     if let Some(f) = setup_cfg {
         setup_cfg_read(
@@ -803,6 +814,16 @@ fn setup_py_read(
         role: FileRole::Install,
     };
     let facts = crate::python::facts::extract(file, &ts);
+    // A plain module beside setup.py that setup.py imports
+    // (`from pre_install import run`) runs at install time too. Packages
+    // setup.py imports for their `__version__` keep their own role.
+    for q in facts.imports.values() {
+        let top = q.split('.').next().unwrap_or(q);
+        let cand = format!("{root}{top}.py");
+        if !top.is_empty() && top.len() <= 100 && tree.get(&cand).is_some() && cand != path {
+            m.roles.insert(cand, FileRole::Install);
+        }
+    }
     let mut sp = SetupPy {
         src,
         binds: HashMap::new(),
