@@ -79,6 +79,8 @@ def main() -> int:
     ap.add_argument("--extra", default="", help="extra scan flags, space-separated (e.g. '--scorer rules')")
     ap.add_argument("--misses", type=pathlib.Path, help="write held-out and tuning misses here (TSV)")
     ap.add_argument("--json", type=pathlib.Path, help="write the summary figures here")
+    ap.add_argument("--half", choices=["tune", "holdout", "both"], default="both",
+                    help="scan only one half of the malicious set (tune while developing rules)")
     args = ap.parse_args()
     extra = args.extra.split()
     summary: dict = {}
@@ -86,6 +88,8 @@ def main() -> int:
     if args.malicious:
         with (args.malicious / "MANIFEST.tsv").open(newline="") as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
+        if args.half != "both":
+            rows = [r for r in rows if split_of(r["cluster"]) == args.half]
         paths = [str(args.malicious / r["path"]) for r in rows]
         reports = scan(args.sluice, paths, extra)
         per = {h: collections.Counter() for h in ("tune", "holdout")}
@@ -106,6 +110,8 @@ def main() -> int:
         print(f"  {'half':8} {'n':>5} {'susp+':>8} {'malicious':>10} {'errors':>6}")
         for h in ("tune", "holdout"):
             c = per[h]
+            if not c["n"]:
+                continue
             print(f"  {h:8} {c['n']:5} {pct(c['suspicious'] + c['malicious'], c['n']):>8} "
                   f"{pct(c['malicious'], c['n']):>10} {c['error']:6}")
             summary[h] = {"n": c["n"], "suspicious_or_worse": c["suspicious"] + c["malicious"],
@@ -126,6 +132,10 @@ def main() -> int:
         if not dirs:
             continue
         paths = artifacts(dirs)
+        if label == "benign2" and args.half != "both":
+            # the second benign set is split by file name the same way, so
+            # precision work looks at one half and reports the other
+            paths = [p for p in paths if split_of(pathlib.Path(p).name) == args.half]
         reports = scan(args.sluice, paths, extra)
         c = collections.Counter(level(reports.get(p, {"error": 1})) for p in paths)
         flagged = sorted((reports[p]["verdict"]["score"], pathlib.Path(p).name, level(reports[p]))
