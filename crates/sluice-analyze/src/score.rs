@@ -187,9 +187,31 @@ pub fn judge(findings: &[Finding]) -> Verdict {
             total.min(100.0)
         ));
     }
+    // "Suspicious" needs one finding that deserves a look on its own (high
+    // severity, code that runs unasked, a name finding) or findings that
+    // meet (a correlation, the context bonus): medium library findings
+    // spread over a large package's vendored tools add up to a number,
+    // not to a reason to look.
+    let focused = strong
+        || !reasons.is_empty()
+        || live.iter().any(|(i, _)| {
+            let f = &findings[*i];
+            !auxiliary(f)
+                && (f.severity >= Severity::High
+                    || f.install_time
+                    || f.rule.as_str().starts_with("NAME")
+                    || f.rule.as_str().starts_with("INTEL")
+                    || f.rule.as_str().starts_with("DYN"))
+        });
+    if total >= SUSPICIOUS_AT && !focused {
+        reasons.push(format!(
+            "score {:.0} held at clean: only medium or weaker findings in library code, none of them meeting in one file",
+            total.min(100.0)
+        ));
+    }
     let level = if (total >= MALICIOUS_AT && strong) || critical {
         VerdictLevel::Malicious
-    } else if total >= SUSPICIOUS_AT {
+    } else if total >= SUSPICIOUS_AT && focused {
         VerdictLevel::Suspicious
     } else {
         VerdictLevel::Clean
@@ -506,6 +528,22 @@ mod tests {
         let all = judge(&[hook, name, version, net]);
         assert!(all.score > v.score);
         assert_ne!(all.level, VerdictLevel::Clean);
+    }
+
+    #[test]
+    fn medium_library_findings_scattered_over_files_stay_clean() {
+        let spread: Vec<Finding> = ["p/a.py", "p/b.py", "p/c.py"]
+            .iter()
+            .zip(["PY102", "PY107", "PY115"])
+            .map(|(file, rule)| f(rule, Severity::Medium, Confidence::High, file, false))
+            .collect();
+        let v = judge(&spread);
+        assert!(v.score >= 25, "{}", v.score);
+        assert_eq!(v.level, VerdictLevel::Clean, "{:?}", v.reasons);
+        // one of them at install time deserves a look
+        let mut unasked = spread.clone();
+        unasked[0].install_time = true;
+        assert_eq!(judge(&unasked).level, VerdictLevel::Suspicious);
     }
 
     #[test]

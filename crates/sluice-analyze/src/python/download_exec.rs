@@ -271,13 +271,40 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         let cmd = r.cmdline().to_ascii_lowercase().replace('\\', "/");
         dests.iter().any(|d| cmd.contains(&d.to_ascii_lowercase()))
     };
+    // The files opened for writing where fetched data is written: a run
+    // naming the same variable starts what was downloaded.
+    let write_opens: Vec<&Call> = if writes_fetched {
+        f.calls
+            .iter()
+            .filter(|c| {
+                matches!(c.target.as_str(), "open" | "io.open" | "codecs.open")
+                    && c.strings.iter().any(|m| m.contains('w'))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let is_download = |r: &Call| downloads.iter().any(|d| d.line == r.line && d.col == r.col);
-    let linked = runs
-        .iter()
-        .find(|r| !is_download(r) && (downloads.iter().any(|d| shares(d, r)) || names_dest(r)));
+    let linked = runs.iter().find(|r| {
+        !is_download(r)
+            && (downloads.iter().any(|d| shares(d, r))
+                || write_opens
+                    .iter()
+                    .any(|o| o.idents.iter().any(|i| r.idents.contains(i)))
+                || names_dest(r))
+    });
     let run = linked.or(runs.iter().find(|r| !is_download(r)));
     let Some(run) = run else { return out };
-    if chmod.is_none() && linked.is_none() {
+    // Not traced, but the file downloads a Windows executable by name and
+    // starts a process: the dropper's two halves in one file.
+    let exe_url = f.strings.iter().any(|s| {
+        let v = s.value.to_ascii_lowercase();
+        (v.starts_with("http://") || v.starts_with("https://"))
+            && [".exe", ".scr", ".bat", ".msi", ".ps1", ".vbs", ".hta"]
+                .iter()
+                .any(|e| v.split(['?', '#']).next().unwrap_or("").ends_with(e))
+    });
+    if chmod.is_none() && linked.is_none() && !exe_url {
         return out;
     }
     let conf = if linked.is_some() {
@@ -286,7 +313,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         Confidence::Medium
     };
     // Windows needs no chmod: a linked `.exe`/`.bat`/… run is the whole act.
-    let windows_exe = linked.is_some_and(|r| is_executable_name(&r.cmdline()));
+    let names_exe = f.strings.iter().any(|s| {
+        let v = s.value.trim().to_ascii_lowercase();
+        v.len() < 300 && is_executable_name(&v) && !v.contains(' ')
+    });
+    let windows_exe = linked.is_some_and(|r| is_executable_name(&r.cmdline()) || names_exe);
     let sev = if role.runs_unasked() {
         Severity::Critical
     } else if linked.is_some() && (chmod.is_some() || windows_exe) {

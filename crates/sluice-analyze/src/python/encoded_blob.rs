@@ -35,17 +35,46 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let role = f.file.role;
     let mut out = Vec::new();
     for s in &f.strings {
-        if s.value.len() < MIN_LEN {
+        // Encoded addresses are short (a webhook is ~130 base64 characters);
+        // blobs worth classifying start at MIN_LEN.
+        if s.value.len() < 40 {
             continue;
         }
         let Some(enc) = encoding_of(&s.value) else {
             continue;
         };
+        // Short hex constants are digests and ids; only base64 hides URLs.
+        if s.value.len() < MIN_LEN && enc == "hex" {
+            continue;
+        }
         let t: String = s.value.chars().filter(|c| !c.is_whitespace()).collect();
+        let e = entropy(&t);
+        // An exfiltration address hidden in base64/hex: there is no other
+        // reason to encode a webhook or a paste-site URL.
+        if let Some(d) = decode(&s.value).filter(|d| d.kind == "text")
+            && let Ok(text) = std::str::from_utf8(&d.bytes)
+            && let Some(service) = crate::ioc::exfil_service(text)
+        {
+            let shown: String = text.chars().take(120).collect();
+            out.push(
+                at_line(
+                    f,
+                    "PY105",
+                    NAME,
+                    Severity::High,
+                    Confidence::High,
+                    format!("{enc} constant hides the address of a {service}"),
+                    s.line,
+                    s.col,
+                    &format!("{}…", t.chars().take(60).collect::<String>()),
+                )
+                .evidence(format!("decodes ({}) to: {shown}", d.layers.join(" → "))),
+            );
+            continue;
+        }
         if t.len() < MIN_LEN {
             continue;
         }
-        let e = entropy(&t);
         let high = match enc {
             "hex" => e >= 3.5,
             _ => e >= 5.0,

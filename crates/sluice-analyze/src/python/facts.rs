@@ -999,8 +999,15 @@ impl<'t, 's> Builder<'t, 's> {
                     let t = self.text(r);
                     if self.local_fns.contains_key(t) {
                         Some(format!("local:{t}"))
+                    } else if let Some(q) = self.imports.get(t) {
+                        Some(q.clone())
                     } else {
-                        self.imports.get(t).cloned()
+                        // `_run = exec`: a builtin kept under another name.
+                        matches!(
+                            t,
+                            "exec" | "eval" | "compile" | "__import__" | "getattr" | "open"
+                        )
+                        .then(|| t.to_owned())
                     }
                 }
                 "attribute" => self
@@ -2068,7 +2075,7 @@ pub fn sensitive_path(s: &str) -> Option<&'static str> {
         return None;
     }
     let l = s.to_ascii_lowercase().replace('\\', "/");
-    const P: [(&str, &str); 30] = [
+    const P: [(&str, &str); 45] = [
         ("/.ssh/id_", "ssh private key"),
         ("~/.ssh", "ssh keys"),
         ("/.ssh/", "ssh keys"),
@@ -2099,6 +2106,24 @@ pub fn sensitive_path(s: &str) -> Option<&'static str> {
         (".zsh_history", "shell history"),
         ("firefox/profiles", "firefox profile"),
         ("key4.db", "firefox saved passwords"),
+        ("logins.json", "firefox saved passwords"),
+        ("/local state", "browser master key"),
+        (
+            "nkbihfbeogaeaoehlefnkodbefgpgknn",
+            "crypto wallet (metamask)",
+        ),
+        ("electrum/wallets", "crypto wallet"),
+        ("atomic/local storage", "crypto wallet"),
+        ("ethereum/keystore", "crypto wallet"),
+        ("coinomi/", "crypto wallet"),
+        ("/discord/", "discord token store"),
+        ("discordcanary", "discord token store"),
+        ("discordptb", "discord token store"),
+        ("lightcord", "discord token store"),
+        ("application_default_credentials.json", "gcloud credentials"),
+        ("/.kube/", "kubernetes credentials"),
+        ("169.254.169.254", "cloud metadata credentials"),
+        ("metadata.google.internal", "cloud metadata credentials"),
     ];
     for (pat, kind) in P {
         if l.contains(pat) {

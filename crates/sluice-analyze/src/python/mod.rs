@@ -22,11 +22,13 @@
 //! | PY113 | data-exfiltration | local files, command output, screenshots sent out unasked or to a chat/paste service |
 //! | PY114 | packed-code | PyArmor stubs, obfuscator output that executes what it hides |
 //! | PY115 | runtime-install | the package's code runs `pip install` / `npm install` itself |
+//! | PY116 | credential-store-targets | a target list of browser, Discord, wallet and cloud credential stores |
 
 pub mod facts;
 pub mod payload;
 
 mod api_obfuscation;
+mod credential_targets;
 mod data_exfil;
 mod decode_exec;
 mod destruction;
@@ -134,6 +136,11 @@ pub const RULES: &[Rule] = &[
         name: runtime_install::NAME,
         check: runtime_install::check,
     },
+    Rule {
+        code: "PY116",
+        name: credential_targets::NAME,
+        check: credential_targets::check,
+    },
 ];
 
 /// How deep decoded payloads are re-analysed.
@@ -168,11 +175,25 @@ pub fn check(file: &SourceFile<'_>) -> Vec<Finding> {
 
 /// Run the rules, at a nesting depth (decoded payloads are depth > 0).
 fn check_nested(file: &SourceFile<'_>, depth: u8) -> Vec<Finding> {
+    // Python folds identifiers to NFKC: `𝘦𝘹𝘦𝘤` *is* `exec`. Judge the file
+    // as Python reads it.
+    let folded = packed_code::fold_identifiers(file.text);
+    let file = match &folded {
+        Some((text, _, _)) => &SourceFile {
+            path: file.path,
+            text,
+            role: file.role,
+        },
+        None => file,
+    };
     let Some(tree) = parse(file.text) else {
         return Vec::new();
     };
     let facts = facts::extract(*file, &tree);
     let mut out = Vec::new();
+    if let Some((_, n, line)) = &folded {
+        out.extend(packed_code::folded_names_finding(&facts, *n, *line));
+    }
     for rule in RULES {
         out.extend((rule.check)(&facts));
     }

@@ -11,6 +11,11 @@
 //!   file that calls `exec`, `eval` or `compile` (or reaches them through
 //!   `eval("\x65\x76\x61\x6c")`).
 //!
+//! - names written in look-alike Unicode letters (`𝘴𝗲𝙩𝙖𝘵𝘁𝙧`, fullwidth
+//!   `ｅｘｅｃ`) that Python folds to ASCII (identifiers are NFKC-normalised),
+//!   so `setattr`/`exec` run while a text search sees neither. The rules
+//!   read such files folded ([`fold_identifiers`]).
+//!
 //! **Why it matters.** Stealers on PyPI ship as BlankOBF/Hyperion output or
 //! PyArmor-wrapped modules so that no reviewer or scanner can read them;
 //! hiding what runs at import or install time has no honest purpose in an
@@ -202,9 +207,205 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     vec![fd]
 }
 
+/// Letterlike symbols that stand for the holes of the mathematical
+/// alphabets (script B, italic h, Fraktur C…), folded as NFKC does.
+const LETTERLIKE: [(char, char); 24] = [
+    ('ℬ', 'B'),
+    ('ℰ', 'E'),
+    ('ℱ', 'F'),
+    ('ℋ', 'H'),
+    ('ℐ', 'I'),
+    ('ℒ', 'L'),
+    ('ℳ', 'M'),
+    ('ℛ', 'R'),
+    ('ℯ', 'e'),
+    ('ℊ', 'g'),
+    ('ℴ', 'o'),
+    ('ℭ', 'C'),
+    ('ℌ', 'H'),
+    ('ℑ', 'I'),
+    ('ℜ', 'R'),
+    ('ℨ', 'Z'),
+    ('ℂ', 'C'),
+    ('ℍ', 'H'),
+    ('ℕ', 'N'),
+    ('ℙ', 'P'),
+    ('ℚ', 'Q'),
+    ('ℝ', 'R'),
+    ('ℤ', 'Z'),
+    ('ℎ', 'h'),
+];
+
+/// The ASCII letter or digit NFKC folds a mathematical or fullwidth
+/// character to, if it is one.
+fn fold_char(c: char) -> Option<char> {
+    let u = u32::from(c);
+    let ascii = |base: u8, off: u32| char::from_u32(u32::from(base) + off);
+    match u {
+        0x1D400..=0x1D6A3 => {
+            let i = (u - 0x1D400) % 52;
+            if i < 26 {
+                ascii(b'A', i)
+            } else {
+                ascii(b'a', i - 26)
+            }
+        }
+        0x1D6A4 => Some('i'),
+        0x1D6A5 => Some('j'),
+        0x1D7CE..=0x1D7FF => ascii(b'0', (u - 0x1D7CE) % 10),
+        0xFF21..=0xFF3A => ascii(b'A', u - 0xFF21),
+        0xFF41..=0xFF5A => ascii(b'a', u - 0xFF41),
+        0xFF10..=0xFF19 => ascii(b'0', u - 0xFF10),
+        0xFF3F => Some('_'),
+        0x2100..=0x214F => LETTERLIKE.iter().find(|(l, _)| *l == c).map(|(_, a)| *a),
+        _ => None,
+    }
+}
+
+/// The file as Python reads its names: mathematical and fullwidth letters
+/// folded to ASCII. `None` when there is nothing to fold (the common case,
+/// decided without allocating), else the folded text, how many
+/// characters were folded, and the first line (1-based) that had one.
+#[must_use]
+pub fn fold_identifiers(text: &str) -> Option<(String, usize, u32)> {
+    if text.is_ascii() {
+        return None;
+    }
+    let b = text.as_bytes();
+    // U+1D400–1D7FF start F0 9D; FF10–FF5A start EF BC/BD; 2100–214F E2 84/85.
+    let maybe = memchr::memchr_iter(0xF0, b).any(|i| b.get(i + 1) == Some(&0x9D))
+        || memchr::memchr_iter(0xEF, b).any(|i| matches!(b.get(i + 1), Some(0xBC | 0xBD)))
+        || memchr::memchr_iter(0xE2, b).any(|i| matches!(b.get(i + 1), Some(0x84 | 0x85)));
+    if !maybe {
+        return None;
+    }
+    // Only characters in code count: math letters in strings and comments
+    // (LaTeX symbol tables, tokenizer vocabularies) are data, and Python
+    // does not fold those.
+    let (n, first) = folded_in_code(text);
+    if n == 0 {
+        return None;
+    }
+    let out: String = text.chars().map(|c| fold_char(c).unwrap_or(c)).collect();
+    Some((out, n, first))
+}
+
+/// How many foldable characters stand outside string literals and
+/// comments, and the first line with one (a small Python lexer: `#`
+/// comments, quotes of one or three characters, backslash escapes).
+fn folded_in_code(text: &str) -> (usize, u32) {
+    let mut n = 0;
+    let mut first = 0u32;
+    let mut line = 1u32;
+    let mut it = text.chars().peekable();
+    // The open quote (character, tripled) of the literal being read.
+    let mut quote: Option<(char, bool)> = None;
+    let mut comment = false;
+    while let Some(c) = it.next() {
+        if c == '\n' {
+            line = line.saturating_add(1);
+            comment = false;
+            if matches!(quote, Some((_, false))) {
+                quote = None; // an unterminated one-line string ends here
+            }
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        match quote {
+            Some((q, triple)) => {
+                if c == '\\' {
+                    if it.peek() == Some(&'\n') {
+                        line = line.saturating_add(1);
+                    }
+                    it.next();
+                } else if c == q {
+                    if !triple {
+                        quote = None;
+                    } else if it.peek() == Some(&q) {
+                        it.next();
+                        if it.peek() == Some(&q) {
+                            it.next();
+                            quote = None;
+                        }
+                    }
+                }
+            }
+            None => {
+                if c == '#' {
+                    comment = true;
+                } else if c == '"' || c == '\'' {
+                    if it.peek() == Some(&c) {
+                        it.next();
+                        if it.peek() == Some(&c) {
+                            it.next();
+                            quote = Some((c, true));
+                        }
+                        // else: an empty string, already closed
+                    } else {
+                        quote = Some((c, false));
+                    }
+                } else if fold_char(c).is_some() {
+                    n += 1;
+                    if first == 0 {
+                        first = line;
+                    }
+                }
+            }
+        }
+    }
+    (n, first)
+}
+
+/// The PY114 finding for a file whose names were written in look-alike
+/// Unicode letters (`folded` characters folded to ASCII).
+pub(crate) fn folded_names_finding(f: &Facts<'_>, folded: usize, line: u32) -> Option<Finding> {
+    // A few math letters in a string (a formula label) are not a disguise.
+    if folded < 8 {
+        return None;
+    }
+    let role = f.file.role;
+    Some(
+        at_line(
+            f,
+            "PY114",
+            NAME,
+            by_role(role, Severity::Critical, Severity::High),
+            Confidence::High,
+            "names written in look-alike Unicode letters that Python folds to ASCII",
+            line,
+            1,
+            f.file
+                .text
+                .lines()
+                .nth(line.saturating_sub(1) as usize)
+                .unwrap_or(""),
+        )
+        .evidence(format!(
+            "{folded} mathematical/fullwidth characters folded (identifiers are NFKC-normalised)"
+        ))
+        .evidence("read folded, the code's calls are judged as Python runs them"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_like_nfkc() {
+        let (t, n, line) = fold_identifiers("x = 1\n𝘴𝗲𝙩𝙖𝘵𝘁𝙧(x) ｅｘｅｃ ℎ").unwrap();
+        assert_eq!(t, "x = 1\nsetattr(x) exec h");
+        assert_eq!(n, 12);
+        assert_eq!(line, 2);
+        assert!(fold_identifiers("plain ascii").is_none());
+        assert!(fold_identifiers("café ünïcode — “quotes”").is_none());
+        // data, not names: in strings and comments nothing is folded
+        assert!(fold_identifiers("x = '𝑥 ∈ ℝ'  # 𝑦 = 𝑎𝑥\ns = \"\"\"𝐀𝐁𝐂\n𝐃\"\"\"\n").is_none());
+        let (_, n, line) = fold_identifiers("s = '''𝐀'''\n𝐞𝐱𝐞𝐜('x')").unwrap();
+        assert_eq!((n, line), (4, 2));
+    }
 
     #[test]
     fn measures() {

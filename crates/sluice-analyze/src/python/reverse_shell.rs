@@ -36,6 +36,10 @@ fn shell_pattern(s: &str) -> bool {
             && (l.contains(" -e /bin/") || l.contains(" -e cmd") || l.contains("-c /bin/sh")))
         || (l.contains("mkfifo") && (l.contains("| nc ") || l.contains("|nc ")))
         || (l.contains("bash -i") && l.contains(">&"))
+        // the classic one-liner handed to `python -c`: socket, dup2, a shell
+        || (l.contains("socket")
+            && l.contains("dup2")
+            && (l.contains("/bin/sh") || l.contains("/bin/bash") || l.contains("pty.spawn")))
 }
 
 /// Check one file.
