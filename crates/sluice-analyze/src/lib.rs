@@ -91,7 +91,7 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
             }
             continue;
         };
-        stats.add(&entry.path, lang, &entry.data);
+        stats.add_with_role(&entry.path, lang, &entry.data, role.runs_unasked());
         let text = String::from_utf8_lossy(&entry.data);
         let file = SourceFile {
             path: &entry.path,

@@ -15,6 +15,10 @@ pub struct CodeStats {
     pub python: LangStats,
     /// JavaScript files (`.js`, `.cjs`, `.mjs`, node shebang).
     pub javascript: LangStats,
+    /// Source files of either language that run unasked (setup.py,
+    /// install scripts, `.pth`, the top-level `__init__.py`, npm `main`).
+    #[serde(default)]
+    pub unasked: LangStats,
 }
 
 /// Statistics over the source files of one language.

@@ -21,6 +21,8 @@
 //! | `code:py_long_line`, `code:js_long_line` | max(0, log10(longest line) − 2.5) |
 //! | `code:py_entropy`, `code:js_entropy` | max(0, highest file entropy − 5 bits/byte) |
 //! | `code:py_non_ascii`, `code:js_non_ascii` | √(share of non-ASCII bytes) |
+//! | `code:unasked_*` | the same four over the files that run unasked (setup.py, install scripts, `.pth`, top-level `__init__.py`) |
+//! | `pair@unasked:A+B` | two distinct rules both found in code that runs unasked: √(the weaker one's strength) |
 //! | `code:no_source` | 1 when there is no Python or JavaScript file |
 
 use std::collections::BTreeMap;
@@ -132,6 +134,23 @@ fn findings(report: &Report, out: &mut Vec<Feature>) {
             strength(f) * repeat,
             f,
         ));
+    }
+    // Pairs of distinct rules in code that runs unasked (capability and
+    // intent together: a cmdclass override next to an encoded blob).
+    let unasked: Vec<(&str, &Finding)> = by
+        .iter()
+        .filter(|((_, ctx), _)| *ctx == "unasked")
+        .map(|((rule, _), (f, _))| (*rule, *f))
+        .collect();
+    for (i, (a, fa)) in unasked.iter().enumerate() {
+        for (b, fb) in &unasked[i + 1..] {
+            let f = if strength(fb) > strength(fa) { fb } else { fa };
+            out.push(from_finding(
+                format!("pair@unasked:{a}+{b}"),
+                strength(fa).min(strength(fb)).sqrt(),
+                f,
+            ));
+        }
     }
     for (ctx, f) in best {
         out.push(from_finding(format!("max@{ctx}"), strength(f), f));
@@ -248,6 +267,7 @@ fn code(report: &Report, out: &mut Vec<Feature>) {
     let Some(stats) = &report.stats else { return };
     lang(&stats.python, "py", out);
     lang(&stats.javascript, "js", out);
+    lang(&stats.unasked, "unasked", out);
     if stats.python.files == 0 && stats.javascript.files == 0 {
         out.push(Feature::plain("code:no_source", 1.0));
     }

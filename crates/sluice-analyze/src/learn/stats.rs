@@ -13,41 +13,65 @@ pub const MIN_ENTROPY_BYTES: usize = 256;
 #[derive(Debug, Default)]
 pub struct Collector {
     stats: CodeStats,
-    non_ascii: [u64; 2],
+    non_ascii: [u64; 3],
 }
 
 impl Collector {
     /// Count one source file.
     pub fn add(&mut self, path: &str, lang: Language, data: &[u8]) {
+        self.add_with_role(path, lang, data, false);
+    }
+
+    /// Count one source file, also among the files that run unasked when
+    /// `unasked`.
+    pub fn add_with_role(&mut self, path: &str, lang: Language, data: &[u8], unasked: bool) {
         let (s, na) = match lang {
             Language::Python => (&mut self.stats.python, &mut self.non_ascii[0]),
             Language::JavaScript => (&mut self.stats.javascript, &mut self.non_ascii[1]),
         };
-        s.files += 1;
-        s.bytes += data.len() as u64;
-        let mut hist = [0u64; 256];
-        for &b in data {
-            hist[usize::from(b)] += 1;
-        }
-        *na += hist[128..].iter().sum::<u64>();
-        let longest = data
-            .split(|&b| b == b'\n')
-            .map(<[u8]>::len)
-            .max()
-            .unwrap_or(0) as u64;
-        if longest > s.max_line {
-            s.max_line = longest;
-            s.max_line_file = Some(path.to_owned());
-        }
-        if data.len() >= MIN_ENTROPY_BYTES {
-            let h = entropy(&hist, data.len());
-            if h > s.max_entropy {
-                s.max_entropy = h;
-                s.max_entropy_file = Some(path.to_owned());
-            }
+        let (hist, longest) = add_one(s, na, path, data);
+        if unasked {
+            let u = &mut self.stats.unasked;
+            u.files += 1;
+            u.bytes += data.len() as u64;
+            self.non_ascii[2] += hist[128..].iter().sum::<u64>();
+            update(u, path, &hist, longest, data.len());
         }
     }
+}
 
+fn add_one(s: &mut LangStats, na: &mut u64, path: &str, data: &[u8]) -> ([u64; 256], u64) {
+    s.files += 1;
+    s.bytes += data.len() as u64;
+    let mut hist = [0u64; 256];
+    for &b in data {
+        hist[usize::from(b)] += 1;
+    }
+    *na += hist[128..].iter().sum::<u64>();
+    let longest = data
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0) as u64;
+    update(s, path, &hist, longest, data.len());
+    (hist, longest)
+}
+
+fn update(s: &mut LangStats, path: &str, hist: &[u64; 256], longest: u64, len: usize) {
+    if longest > s.max_line {
+        s.max_line = longest;
+        s.max_line_file = Some(path.to_owned());
+    }
+    if len >= MIN_ENTROPY_BYTES {
+        let h = entropy(hist, len);
+        if h > s.max_entropy {
+            s.max_entropy = h;
+            s.max_entropy_file = Some(path.to_owned());
+        }
+    }
+}
+
+impl Collector {
     /// The statistics of every file added.
     #[must_use]
     pub fn finish(mut self) -> CodeStats {
@@ -55,6 +79,7 @@ impl Collector {
         for (s, na) in [
             (&mut self.stats.python, self.non_ascii[0]),
             (&mut self.stats.javascript, self.non_ascii[1]),
+            (&mut self.stats.unasked, self.non_ascii[2]),
         ] {
             s.non_ascii = if s.bytes == 0 {
                 0.0
@@ -123,8 +148,10 @@ mod tests {
         let mut c = Collector::default();
         c.add("p/a.py", Language::Python, b"x = 1\ny = 'long line here'\n");
         c.add("p/b.py", Language::Python, "z = 'é'\n".as_bytes());
-        c.add("p/c.js", Language::JavaScript, b"var a = 1;");
+        c.add_with_role("p/c.js", Language::JavaScript, b"var a = 1;", true);
         let s = c.finish();
+        assert_eq!(s.unasked.files, 1);
+        assert_eq!(s.unasked.max_line_file.as_deref(), Some("p/c.js"));
         assert_eq!(s.python.files, 2);
         assert_eq!(s.python.max_line, 20);
         assert_eq!(s.python.max_line_file.as_deref(), Some("p/a.py"));

@@ -62,7 +62,7 @@ impl Default for Config {
             iterations: 40,
             min_support: 3,
             folds: 5,
-            max_benign_suspicious: 0.003,
+            max_benign_suspicious: 0.0,
             min_suspicious_at: 0.5,
             min_malicious_at: 0.9,
             malicious_margin: 0.02,

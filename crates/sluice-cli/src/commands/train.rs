@@ -61,6 +61,10 @@ pub struct TrainArgs {
     /// e.g. `archive:` or `manifest:no_`.
     #[arg(long, value_name = "PREFIX")]
     pub exclude: Vec<String>,
+    /// Keep the feature families left out by default (package size and
+    /// documentation: see `DEFAULT_EXCLUDE`).
+    #[arg(long)]
+    pub keep_shape: bool,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -175,7 +179,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         Some(p) => from_dump(p, &items)?,
         None => scan_all(&items, args.jobs)?,
     };
-    let mut exclude = default_exclusions();
+    let mut exclude = if args.keep_shape {
+        Vec::new()
+    } else {
+        default_exclusions()
+    };
     exclude.extend(args.exclude.iter().cloned());
     for s in scanned.iter_mut().flatten() {
         s.features
@@ -373,7 +381,15 @@ fn default_exclusions() -> Vec<String> {
 }
 
 /// See [`default_exclusions`].
-pub const DEFAULT_EXCLUDE: &[&str] = &[];
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    "archive:",
+    "code:py_files",
+    "code:js_files",
+    "code:no_source",
+    "manifest:no_",
+    "manifest:dependencies",
+    "manifest:entry_points",
+];
 
 /// Scan every item as `sluice scan` does (rules, then name findings).
 fn scan_all(items: &[Item], jobs: Option<usize>) -> anyhow::Result<Vec<Option<Scanned>>> {
