@@ -59,7 +59,9 @@ fn model_never_lowers_the_rule_level_and_explains_itself() {
                 model
                     .findings
                     .iter()
-                    .any(|f| Some(&f.rule) == c.rule.as_ref() && f.file == c.file && f.line == c.line),
+                    .any(|f| Some(&f.rule) == c.rule.as_ref()
+                        && f.file == c.file
+                        && f.line == c.line),
                 "{name}: {c:?}"
             );
         }

@@ -57,6 +57,62 @@ impl Feature {
     }
 }
 
+/// Names that [`extract`] can produce besides the per-rule ones.
+pub const FIXED_NAMES: &[&str] = &[
+    "max@unasked",
+    "max@lib",
+    "max@aux",
+    "rules:distinct",
+    "rules:score",
+    "ioc:ip",
+    "ioc:url",
+    "ioc:domain",
+    "ioc:email",
+    "ioc:webhook",
+    "manifest:install_hooks",
+    "manifest:dependencies",
+    "manifest:entry_points",
+    "manifest:no_name",
+    "manifest:no_summary",
+    "manifest:no_project_url",
+    "manifest:no_license",
+    "manifest:no_author",
+    "version:zero",
+    "version:1.0.0",
+    "version:huge",
+    "archive:files",
+    "archive:log_bytes",
+    "code:no_source",
+];
+
+/// Whether [`extract`] can produce a feature of this name: one of
+/// [`FIXED_NAMES`], `code:{py,js,unasked}_{files,long_line,entropy,non_ascii}`,
+/// `rule:CODE@{unasked,lib,aux}` or `pair@unasked:A+B`.
+#[must_use]
+pub fn is_known_name(name: &str) -> bool {
+    let code = |c: &str| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric());
+    if FIXED_NAMES.contains(&name) {
+        return true;
+    }
+    if let Some(rest) = name.strip_prefix("code:") {
+        return ["py_", "js_", "unasked_"].iter().any(|l| {
+            rest.strip_prefix(l)
+                .is_some_and(|s| ["files", "long_line", "entropy", "non_ascii"].contains(&s))
+        });
+    }
+    if let Some(rest) = name.strip_prefix("rule:") {
+        return rest
+            .rsplit_once('@')
+            .is_some_and(|(c, ctx)| code(c) && ["unasked", "lib", "aux"].contains(&ctx));
+    }
+    if let Some(rest) = name.strip_prefix("pair@unasked:") {
+        return rest
+            .split_once('+')
+            .is_some_and(|(a, b)| code(a) && code(b) && a < b);
+    }
+    false
+}
+
 /// How strong one finding is, 0–1.
 #[must_use]
 pub fn strength(f: &Finding) -> f64 {
@@ -375,8 +431,9 @@ mod tests {
         assert!(get(&fs, "rule:PY101@aux").is_some());
         assert!((get(&fs, "max@unasked").unwrap().value - 1.0).abs() < 1e-12);
         assert!((get(&fs, "rules:distinct").unwrap().value - 2f64.ln()).abs() < 1e-12);
-        // Sorted by name, nothing zero.
+        // Sorted by name, nothing zero, every name known.
         assert!(fs.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(fs.iter().all(|f| is_known_name(&f.name)), "{fs:?}");
         assert!(fs.iter().all(|f| f.value != 0.0));
     }
 
@@ -423,6 +480,11 @@ mod tests {
         assert!((e.value - 3.0).abs() < 1e-9, "{}", e.value);
         assert_eq!(e.file.as_deref(), Some("p/x.py"));
         assert!(get(&fs, "code:js_files").is_none());
+        assert!(fs.iter().all(|f| is_known_name(&f.name)), "{fs:?}");
+        assert!(!is_known_name("code:py_bogus"));
+        assert!(!is_known_name("rule:PY101@elsewhere"));
+        assert!(!is_known_name("pair@unasked:PY2+PY1"));
+        assert!(is_known_name("pair@unasked:PKG311+PY105"));
         assert!(get(&fs, "code:no_source").is_none());
     }
 }

@@ -210,20 +210,12 @@ mod tests {
         let m = embedded();
         assert!(m.id().starts_with(FORMAT));
         assert!(m.suspicious_at <= m.malicious_at);
+        assert!(!m.weights.is_empty());
         for name in m.weights.keys() {
-            let known = [
-                "rule:",
-                "max@",
-                "rules:",
-                "ioc:",
-                "manifest:",
-                "version:",
-                "archive:",
-                "code:",
-            ]
-            .iter()
-            .any(|p| name.starts_with(p));
-            assert!(known, "unknown feature family: {name}");
+            assert!(
+                super::super::features::is_known_name(name),
+                "the model weighs a feature that is never extracted: {name}"
+            );
         }
     }
 }
