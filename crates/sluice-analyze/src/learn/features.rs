@@ -304,7 +304,7 @@ fn manifest(report: &Report, out: &mut Vec<Feature>) {
         if v.trim() == "1.0.0" {
             out.push(Feature::plain("version:1.0.0", 1.0));
         }
-        if major >= 50 && major < 1900 {
+        if (50..1900).contains(&major) {
             out.push(Feature::plain("version:huge", 1.0));
         }
     }

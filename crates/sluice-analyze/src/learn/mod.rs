@@ -60,7 +60,7 @@ pub enum Split {
 pub fn split_of(cluster: &str) -> Split {
     let mut buf = b"sluice-split-v1:".to_vec();
     buf.extend_from_slice(cluster.as_bytes());
-    if sluice_model::Sha256::of(&buf).as_bytes()[0] % 2 == 0 {
+    if sluice_model::Sha256::of(&buf).as_bytes()[0].is_multiple_of(2) {
         Split::Tune
     } else {
         Split::Holdout
