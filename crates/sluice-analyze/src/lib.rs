@@ -23,6 +23,7 @@
 pub mod archive_findings;
 pub mod ioc;
 pub mod javascript;
+pub mod learn;
 pub mod manifest;
 pub mod python;
 pub mod score;
@@ -42,6 +43,12 @@ pub struct Options {
     /// Parse every test, doc and example file even when it cannot change
     /// the verdict (see [`analyze`]).
     pub all_files: bool,
+    /// Which scorer decides the verdict ([`learn::Scorer::Rules`] unless
+    /// asked; `sluice scan` and `sluice bench` default to the model).
+    pub scorer: learn::Scorer,
+    /// Move the learned scorer's suspicious threshold (a probability);
+    /// `None` keeps the model file's.
+    pub threshold: Option<f64>,
 }
 
 /// Files larger than this are not parsed (they are still searched for
@@ -68,6 +75,7 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
     let mut indicators = Vec::new();
 
     let mut unparsed = Vec::new();
+    let mut stats = learn::stats::Collector::default();
     for entry in &tree.files {
         let role = manifest.role_of(&entry.path);
         let Some(lang) = source::language_of(&entry.path, &entry.data) else {
@@ -83,6 +91,7 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
             }
             continue;
         };
+        stats.add_with_role(&entry.path, lang, &entry.data, role.runs_unasked());
         let text = String::from_utf8_lossy(&entry.data);
         let file = SourceFile {
             path: &entry.path,
@@ -170,8 +179,13 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
         indicators,
         warnings,
         unparsed_auxiliary: unparsed,
+        stats: Some(stats.finish()),
+        model: None,
     };
     rejudge(&mut report);
+    if opts.scorer == learn::Scorer::Model {
+        learn::apply(&mut report, opts.threshold);
+    }
     settle(&mut report, tree);
     report
 }
@@ -228,7 +242,7 @@ fn auxiliary_could_matter(score: u32) -> bool {
 /// risen to where they could change the verdict (or, with nothing to
 /// wait for, do nothing).
 fn settle(report: &mut Report, tree: &FileTree) {
-    if report.unparsed_auxiliary.is_empty() || !auxiliary_could_matter(report.verdict.score) {
+    if report.unparsed_auxiliary.is_empty() || !auxiliary_could_matter(rule_score(report)) {
         return;
     }
     let manifest = manifest::read(tree);
@@ -263,8 +277,18 @@ pub fn add_findings(
     settle(report, tree);
 }
 
+/// The hand-written rule score of a report, whichever scorer judged it.
+fn rule_score(report: &Report) -> u32 {
+    report
+        .model
+        .as_ref()
+        .map_or(report.verdict.score, |m| m.rule_score)
+}
+
 /// Sort the findings (most severe first) and recompute the verdict, after a
-/// caller added findings of its own (name checks, sandbox behaviour).
+/// caller added findings of its own (name checks, sandbox behaviour). A
+/// report judged by the learned scorer is judged by it again, with the
+/// same thresholds.
 pub fn rejudge(report: &mut Report) {
     report.findings.sort_by(|a, b| {
         b.severity
@@ -276,6 +300,13 @@ pub fn rejudge(report: &mut Report) {
     });
     report.findings.dedup();
     report.verdict = score::judge(&report.findings);
+    if let Some(m) = report.model.take() {
+        let t = learn::Thresholds {
+            suspicious_at: m.suspicious_at,
+            malicious_at: m.malicious_at,
+        };
+        learn::apply_with(report, learn::embedded(), t);
+    }
 }
 
 /// Guess the ecosystem of a tree from its shape alone.

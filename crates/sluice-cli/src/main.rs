@@ -43,6 +43,8 @@ enum Command {
     Admin(commands::admin::AdminArgs),
     /// Measure scanning speed over a folder of packages.
     Bench(commands::bench::BenchArgs),
+    /// Train the learned scorer on a malicious set and benign packages.
+    Train(commands::train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => commands::serve::run(a),
         Command::Admin(a) => commands::admin::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Train(a) => commands::train::run(a),
     };
     match result {
         Ok(code) => code,

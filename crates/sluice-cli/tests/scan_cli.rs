@@ -74,7 +74,16 @@ fn unreadable_archive_exits_2_with_clear_error() {
 
 #[test]
 fn json_form_is_pinned() {
-    let o = sluice(&["scan", "--format", "json", &example("mysl-python")]);
+    // The rule scorer's form: the model's section changes with every
+    // retraining, so its shape is checked apart (below).
+    let o = sluice(&[
+        "scan",
+        "--format",
+        "json",
+        "--scorer",
+        "rules",
+        &example("mysl-python"),
+    ]);
     let text = stdout(&o).replace(&example("mysl-python"), "[EXAMPLE]");
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["reports"][0]["schema"], 1);
@@ -82,6 +91,76 @@ fn json_form_is_pinned() {
     let mut v = v;
     v["sluice"] = "[VERSION]".into();
     insta::assert_json_snapshot!("mysl_python_json", v);
+}
+
+fn json_report(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["scan", "--format", "json"];
+    a.extend_from_slice(args);
+    let o = sluice(&a);
+    serde_json::from_slice(&o.stdout).expect("valid JSON")
+}
+
+#[test]
+fn model_section_explains_the_verdict() {
+    let v = json_report(&[&example("mysl-python")]);
+    let r = &v["reports"][0];
+    let m = &r["model"];
+    assert!(
+        m["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("sluice-scorer-v1 sha256:")
+    );
+    assert_eq!(r["verdict"]["level"], "malicious");
+    assert_eq!(m["rule_level"], "malicious");
+    let p = m["probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    // The contributions and the bias add up to the model score, and the
+    // probability is the logistic function of it.
+    let cs = m["contributions"].as_array().unwrap();
+    let sum: f64 = cs
+        .iter()
+        .map(|c| c["points"].as_f64().unwrap())
+        .sum::<f64>()
+        + m["bias_points"].as_f64().unwrap();
+    let points = m["points"].as_f64().unwrap();
+    assert!((sum - points).abs() < 1e-6, "{sum} vs {points}");
+    assert!((1.0 / (1.0 + (-points / 10.0).exp()) - p).abs() < 1e-9);
+    // Largest first; a rule feature names its rule, file and line.
+    let abs: Vec<f64> = cs
+        .iter()
+        .map(|c| c["points"].as_f64().unwrap().abs())
+        .collect();
+    assert!(abs.windows(2).all(|w| w[0] >= w[1]), "{abs:?}");
+    if let Some(c) = cs
+        .iter()
+        .find(|c| c["feature"].as_str().unwrap().starts_with("rule:PY101"))
+    {
+        assert_eq!(c["rule"], "PY101");
+        assert_eq!(c["file"], "setup.py");
+        assert!(c["line"].as_u64().is_some());
+    }
+    let reasons = r["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("model score"), "{reasons}");
+    // The rule scorer alone has no model section.
+    let v = json_report(&["--scorer", "rules", &example("mysl-python")]);
+    assert!(v["reports"][0].get("model").is_none());
+    assert!(v["reports"][0]["stats"]["python"]["files"].as_u64() == Some(1));
+}
+
+#[test]
+fn threshold_moves_the_suspicious_operating_point() {
+    // At p >= 0 everything is at least suspicious.
+    let o = sluice(&["scan", "--threshold", "0", &example("tidy-utils")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let v = json_report(&["--threshold", "0", &example("tidy-utils")]);
+    assert_eq!(v["reports"][0]["model"]["suspicious_at"], 0.0);
+    // At 1 only a certainty would be.
+    let o = sluice(&["scan", "--threshold", "1", &example("tidy-utils")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Not a probability.
+    let o = sluice(&["scan", "--threshold", "1.5", &example("tidy-utils")]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

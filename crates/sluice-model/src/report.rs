@@ -4,7 +4,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Ecosystem, Finding, Indicator, NameError, PackageName, Sha256, Verdict, Version};
+use crate::{
+    CodeStats, Ecosystem, Finding, Indicator, ModelVerdict, NameError, PackageName, Sha256,
+    Verdict, Version,
+};
 
 /// The schema version of [`Report`]'s JSON form. Bumped on any breaking
 /// change; documented in `docs/report-json.md`.
@@ -101,6 +104,13 @@ pub struct Report {
     /// the verdict (their findings add at most 20 points together).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unparsed_auxiliary: Vec<String>,
+    /// Simple statistics of the source files (inputs of the learned
+    /// scorer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<CodeStats>,
+    /// The learned scorer's judgement, when it was used (`--scorer model`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelVerdict>,
 }
 
 /// A package named on the command line: `pypi:NAME[==VERSION]` or

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use sluice_model::VerdictLevel;
 
-use crate::commands::scan::artifacts_in;
+use crate::commands::scan::{ScorerArg, artifacts_in};
 
 /// Arguments of `sluice bench`.
 #[derive(Debug, clap::Args)]
@@ -25,12 +25,21 @@ pub struct BenchArgs {
     /// Parse every test, doc and example file (as `scan --all-files`).
     #[arg(long)]
     pub all_files: bool,
+    /// Which scorer decides the verdict listed per package (both are
+    /// counted).
+    #[arg(long, value_enum, default_value_t = ScorerArg::Model)]
+    pub scorer: ScorerArg,
+    /// Move the learned scorer's suspicious threshold (as `scan`).
+    #[arg(long, value_name = "P", value_parser = crate::commands::scan::parse_probability)]
+    pub threshold: Option<f64>,
 }
 
 struct One {
     path: PathBuf,
     unpacked: u64,
     level: Option<VerdictLevel>,
+    rule_level: Option<VerdictLevel>,
+    model_level: Option<VerdictLevel>,
     score: u32,
     why: String,
 }
@@ -45,8 +54,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
+    // Both scorers from one analysis: the model judges on top of the rule
+    // verdict and keeps the rule level in `report.model`.
     let options = sluice_analyze::Options {
         all_files: args.all_files,
+        scorer: sluice_analyze::learn::Scorer::Model,
+        threshold: args.threshold,
         ..sluice_analyze::Options::default()
     };
     let names = (!args.no_names).then(sluice_names::Engine::builtin);
@@ -62,6 +75,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 if let Some(engine) = names {
                     crate::names_hook::add_name_findings(&mut r, &tree, engine);
                 }
+                let (rule_level, rule_score) = r
+                    .model
+                    .as_ref()
+                    .map_or((r.verdict.level, r.verdict.score), |m| {
+                        (m.rule_level, m.rule_score)
+                    });
+                let model_level = r.verdict.level;
+                let (level, score) = match args.scorer {
+                    ScorerArg::Model => (model_level, r.verdict.score),
+                    ScorerArg::Rules => (rule_level, rule_score),
+                };
                 let mut rules: Vec<String> = r
                     .verdict
                     .drivers
@@ -79,8 +103,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 One {
                     path: p.clone(),
                     unpacked: tree.unpacked_bytes(),
-                    level: Some(r.verdict.level),
-                    score: r.verdict.score,
+                    level: Some(level),
+                    rule_level: Some(rule_level),
+                    model_level: Some(model_level),
+                    score,
                     why: rules.join("; "),
                 }
             }
@@ -88,6 +114,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 path: p.clone(),
                 unpacked: 0,
                 level: None,
+                rule_level: None,
+                model_level: None,
                 score: 0,
                 why: e.to_string(),
             },
@@ -121,13 +149,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "peak memory:     {}",
         peak_rss().unwrap_or_else(|| "unknown".into())
     );
-    println!(
-        "verdicts:        clean {}, suspicious {}, malicious {}, unreadable {}",
-        count(Some(VerdictLevel::Clean)),
-        count(Some(VerdictLevel::Suspicious)),
-        count(Some(VerdictLevel::Malicious)),
-        count(None)
-    );
+    let by = |f: fn(&One) -> Option<VerdictLevel>, l: VerdictLevel| {
+        results.iter().filter(|o| f(o) == Some(l)).count()
+    };
+    for (name, f) in [
+        (
+            "model",
+            (|o: &One| o.model_level) as fn(&One) -> Option<VerdictLevel>,
+        ),
+        ("rules", |o: &One| o.rule_level),
+    ] {
+        println!(
+            "verdicts, {name}: clean {}, suspicious {}, malicious {}, unreadable {}",
+            by(f, VerdictLevel::Clean),
+            by(f, VerdictLevel::Suspicious),
+            by(f, VerdictLevel::Malicious),
+            count(None)
+        );
+    }
     for o in &flagged {
         println!(
             "  {} {} (score {}): {}",

@@ -6,3 +6,4 @@ pub mod names;
 pub mod sandbox;
 pub mod scan;
 pub mod serve;
+pub mod train;

@@ -57,6 +57,45 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Which scorer decides the verdict: `model` (the learned scorer on top
+    /// of the rule score; the stronger level wins) or `rules` (the
+    /// hand-written rule score alone).
+    #[arg(long, value_enum, default_value_t = ScorerArg::Model)]
+    pub scorer: ScorerArg,
+    /// Move the learned scorer's suspicious threshold to this probability
+    /// (0–1; lower flags more). The malicious threshold never goes below it.
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub threshold: Option<f64>,
+}
+
+/// `--scorer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScorerArg {
+    /// The learned scorer on top of the rule score.
+    Model,
+    /// The hand-written rule score alone.
+    Rules,
+}
+
+impl ScorerArg {
+    /// The analysis option.
+    #[must_use]
+    pub fn scorer(self) -> sluice_analyze::learn::Scorer {
+        match self {
+            ScorerArg::Model => sluice_analyze::learn::Scorer::Model,
+            ScorerArg::Rules => sluice_analyze::learn::Scorer::Rules,
+        }
+    }
+}
+
+/// A probability between 0 and 1.
+pub fn parse_probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a probability between 0 and 1"))
+    }
 }
 
 /// The verdict level that makes `scan` exit with 1.
@@ -95,7 +134,9 @@ pub struct ScanError {
 
 /// Run `sluice scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let options = options(args.ioc_file.as_deref(), args.all_files)?;
+    let mut options = options(args.ioc_file.as_deref(), args.all_files)?;
+    options.scorer = args.scorer.scorer();
+    options.threshold = args.threshold;
     let upstreams = sluice_upstream::Upstreams {
         pypi_simple: parse_url(args.pypi_index.as_deref(), "--pypi-index")?,
         npm_registry: parse_url(args.npm_registry.as_deref(), "--npm-registry")?,
@@ -188,7 +229,11 @@ pub fn options(
         }
         None => None,
     };
-    Ok(sluice_analyze::Options { iocs, all_files })
+    Ok(sluice_analyze::Options {
+        iocs,
+        all_files,
+        ..sluice_analyze::Options::default()
+    })
 }
 
 /// Expand the command line into targets. A folder with no package manifest
