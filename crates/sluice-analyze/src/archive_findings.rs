@@ -97,7 +97,7 @@ fn one(a: &Anomaly) -> Finding {
             )
         } else {
             (
-                Severity::Medium,
+                Severity::Low,
                 Confidence::Medium,
                 "archive holds a link pointing outside the archive (not followed)",
             )
@@ -178,7 +178,7 @@ mod tests {
             entry: "p/venv/bin/python".into(),
             detail: "link target: /usr/bin/python3".into(),
         };
-        assert_eq!(from_anomalies(&[a])[0].severity, Severity::Medium);
+        assert_eq!(from_anomalies(&[a])[0].severity, Severity::Low);
         let a = Anomaly {
             kind: AnomalyKind::Link,
             entry: "p/x".into(),

@@ -63,7 +63,12 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     let mut first: Option<(u32, u32, String)> = None;
     let mut kinds: Vec<&'static str> = Vec::new();
     for s in &f.strings {
-        let Some(kind) = sensitive_path(&s.value) else {
+        // The metadata service is where SDKs fetch their own instance
+        // credentials: not a theft alone, one more target in a list.
+        let metadata = (s.value.contains("169.254.169.254")
+            || s.value.contains("metadata.google.internal"))
+        .then_some("cloud metadata credentials");
+        let Some(kind) = sensitive_path(&s.value).or(metadata) else {
             continue;
         };
         let fam = family(kind);

@@ -2075,7 +2075,7 @@ pub fn sensitive_path(s: &str) -> Option<&'static str> {
         return None;
     }
     let l = s.to_ascii_lowercase().replace('\\', "/");
-    const P: [(&str, &str); 45] = [
+    const P: [(&str, &str); 43] = [
         ("/.ssh/id_", "ssh private key"),
         ("~/.ssh", "ssh keys"),
         ("/.ssh/", "ssh keys"),
@@ -2122,8 +2122,6 @@ pub fn sensitive_path(s: &str) -> Option<&'static str> {
         ("lightcord", "discord token store"),
         ("application_default_credentials.json", "gcloud credentials"),
         ("/.kube/", "kubernetes credentials"),
-        ("169.254.169.254", "cloud metadata credentials"),
-        ("metadata.google.internal", "cloud metadata credentials"),
     ];
     for (pat, kind) in P {
         if l.contains(pat) {
