@@ -278,7 +278,8 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             .iter()
             .filter(|c| {
                 matches!(c.target.as_str(), "open" | "io.open" | "codecs.open")
-                    && c.strings.iter().any(|m| m.contains('w'))
+                    && (c.strings.iter().any(|m| m.contains('w'))
+                        || c.kwarg("mode").is_some_and(|m| m.contains('w')))
             })
             .collect()
     } else {
@@ -295,6 +296,26 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     });
     let run = linked.or(runs.iter().find(|r| !is_download(r)));
     let Some(run) = run else { return out };
+    // `os.startfile(x)`, `start x`, `Start-Process "x"`: a command whose
+    // only job is to start a file, in a file that downloads one.
+    let starts_a_file = |r: &Call| {
+        let cmd = command_of(r);
+        r.target == "os.startfile"
+            || cmd.contains("start-process")
+            || cmd.trim_start().starts_with("start ")
+            || cmd.contains("cmd /c start ")
+            || cmd.contains("cmd.exe /c start ")
+    };
+    let linked = linked.or_else(|| {
+        runs.iter()
+            .find(|r| !is_download(r) && starts_a_file(r))
+            .filter(|_| {
+                downloads
+                    .iter()
+                    .any(|d| d.line != run.line || d.col != run.col)
+            })
+    });
+    let run = linked.unwrap_or(run);
     // Not traced, but the file downloads a Windows executable by name and
     // starts a process: the dropper's two halves in one file.
     let exe_url = f.strings.iter().any(|s| {
