@@ -30,6 +30,22 @@ const TABLE: &[(&str, FileRole, &str)] = &[
     ("JS209_ok.js", FileRole::Install, "JS209"),
     ("JS210.js", FileRole::Library, "JS210"),
     ("JS210_ok.js", FileRole::Install, "JS210"),
+    ("JS203_stores.js", FileRole::Install, "JS203"),
+    ("JS203_imds.js", FileRole::Library, "JS203"),
+    ("JS211.js", FileRole::Install, "JS211"),
+    ("JS211_service.js", FileRole::Library, "JS211"),
+    ("JS211_ok.js", FileRole::Import, "JS211"),
+    ("JS212.js", FileRole::Install, "JS212"),
+    ("JS212.js", FileRole::Library, "JS212"),
+    ("JS212_ok.js", FileRole::Install, "JS212"),
+    ("JS213.js", FileRole::Library, "JS213"),
+    ("JS213_shell.js", FileRole::Install, "JS213"),
+    ("JS213_ok.js", FileRole::Library, "JS213"),
+    ("JS214.js", FileRole::Install, "JS214"),
+    ("JS214.js", FileRole::Library, "JS214"),
+    ("JS214_ok.js", FileRole::Install, "JS214"),
+    // Library code sending local data to an ordinary host is not flagged.
+    ("JS211.js", FileRole::Library, "-JS211"),
     // Install activity only counts in install scripts.
     ("JS209.js", FileRole::Library, "-JS209"),
 ];
