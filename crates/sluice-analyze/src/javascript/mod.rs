@@ -43,7 +43,7 @@ mod js208_destruction;
 mod js209_install_activity;
 mod js210_hidden_code;
 mod js211_data_exfil;
-mod js212_runtime_install;
+pub mod js212_runtime_install;
 mod js213_clipboard_hijack;
 pub mod js214_bundled_binary;
 
