@@ -157,6 +157,32 @@ fn severities_follow_the_role() {
 }
 
 #[test]
+fn runtime_install_severity() {
+    let text = std::fs::read_to_string(format!("{DIR}/JS212.js")).unwrap();
+    let sev = |role| {
+        javascript::check(&SourceFile {
+            path: "a.js",
+            text: &text,
+            role,
+        })
+        .into_iter()
+        .filter(|f| f.rule.as_str() == "JS212")
+        .map(|f| (f.line.unwrap_or(0), f.severity))
+        .collect::<Vec<_>>()
+    };
+    use sluice_model::Severity::{Critical, High, Low, Medium};
+    // A URL, a named package, git, a computed name.
+    assert_eq!(
+        sev(FileRole::Install),
+        vec![(5, Critical), (7, High), (9, Critical), (12, Medium)]
+    );
+    assert_eq!(
+        sev(FileRole::Library),
+        vec![(5, High), (7, Low), (9, High), (12, Low)]
+    );
+}
+
+#[test]
 fn hostile_input_does_not_panic() {
     let cases = [
         String::new(),

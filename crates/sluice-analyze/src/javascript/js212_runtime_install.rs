@@ -22,9 +22,11 @@
 //!
 //! **False positives.** Project generators, CLIs that add plugins on
 //! request and editor tooling install packages as their job: Low in
-//! library code (by name), High with medium confidence from a URL/git;
-//! High where it runs unasked, Critical where unasked code installs from a
-//! URL, git or tarball.
+//! library code (by name), High with medium confidence from a URL/git.
+//! Native-binary installers (esbuild's fallback) run `npm install
+//! ${platformPackage}@${version}` from their install script: a name
+//! computed at run time is Medium with low confidence there; a named
+//! package is High, and a URL, git repository or tarball Critical.
 
 use sluice_model::{Confidence, Finding, Severity};
 
@@ -185,8 +187,13 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
             continue;
         };
         let unasked = ctx.unasked() && ctx.runs_at_load(c.node);
+        // `npm install ${platformPkg}@${version}`: a name computed at run
+        // time is how native-binary installers fetch their own platform
+        // package; a payload is named or given as a URL.
+        let computed = inst.packages.iter().all(|p| p.starts_with('…'));
         let (sev, conf) = match (unasked, inst.remote.is_some()) {
             (true, true) => (Severity::Critical, Confidence::High),
+            (true, false) if computed => (Severity::Medium, Confidence::Low),
             (true, false) => (Severity::High, Confidence::Medium),
             (false, true) => (Severity::High, Confidence::Medium),
             (false, false) => (Severity::Low, Confidence::Medium),
@@ -216,6 +223,9 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
             ));
         if let Some(r) = &inst.remote {
             fi = fi.evidence(format!("from outside the registry: {r}"));
+        }
+        if computed && inst.remote.is_none() {
+            fi = fi.evidence("the package name is computed at run time");
         }
         if inst.global {
             fi = fi.evidence("installs globally");
