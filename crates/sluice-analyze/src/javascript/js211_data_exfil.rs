@@ -5,7 +5,8 @@
 //! **What it detects.** A network send — `http(s).request/get`, `fetch`,
 //! `axios`, sockets, a request object's `write`/`end`/`send`, a Telegram
 //! bot's `sendDocument`/`sendPhoto`, a DNS query built from the data —
-//! whose body, query string or socket payload carries
+//! (or a stream `.pipe`d into one) whose body, query string or socket
+//! payload carries
 //! - the contents of a local file (`fs.readFileSync`, `readFile` data,
 //!   `createReadStream`),
 //! - the output of a command (`execSync(...)`, `exec`'s stdout),
@@ -45,7 +46,9 @@ use sluice_model::{Confidence, Finding, Severity};
 use super::facts::{Call, Facts, NONE, label};
 use super::{Ctx, api, network_sinks};
 
-const MAX_PER_FILE: usize = 4;
+const MAX_PER_FILE: usize = 6;
+/// Sinks whose "runs at load" question is asked per file.
+const MAX_LOAD_CHECKS: usize = 32;
 
 /// Option keys that say where a request goes, not what it carries.
 const WHERE_KEYS: [&str; 10] = [
@@ -72,11 +75,30 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         ) && c.receiver != NONE
             && f.label(c.receiver) & label::NET != 0
     }));
+    // `fs.createReadStream(p).pipe(req)`: local data streamed into a request.
+    let piped: Vec<&Call<'_>> = f
+        .calls
+        .iter()
+        .filter(|c| {
+            c.method == Some("pipe")
+                && c.receiver != NONE
+                && f.label(c.receiver) & label::LOCAL_DATA != 0
+                && c.args
+                    .first()
+                    .is_some_and(|&a| f.label(a) & label::NET != 0)
+        })
+        .collect();
+    sinks.extend(piped.iter().copied());
     sinks.sort_by_key(|c| c.node);
     sinks.dedup_by_key(|c| c.node);
     let mut out = Vec::new();
+    let mut checked = 0;
     for c in sinks {
-        let data = sent_labels(f, c);
+        let data = if piped.iter().any(|p| p.node == c.node) {
+            f.label(c.receiver)
+        } else {
+            sent_labels(f, c)
+        };
         let local = data & label::LOCAL_DATA;
         if local == 0 || data & label::SECRET != 0 {
             continue; // nothing local, or credentials (JS203)
@@ -86,7 +108,10 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
         }
         let call_service = f.args_marker(c, crate::ioc::exfil_service);
         let service = call_service.or(file_service);
-        let unasked = ctx.unasked() && ctx.runs_at_load(c.node);
+        let unasked = ctx.unasked() && {
+            checked += 1;
+            checked <= MAX_LOAD_CHECKS && ctx.runs_at_load(c.node)
+        };
         let loud = label::PROCOUT | label::SCREEN | label::CLIP;
         let (mut sev, mut conf) = match (unasked, service) {
             (true, Some(_)) => (Severity::Critical, Confidence::High),

@@ -140,14 +140,19 @@ impl Ctx<'_, '_> {
     /// Library functions the package's `main` only defines do not.
     #[must_use]
     pub fn runs_at_load(&self, node: u32) -> bool {
-        self.file.role == crate::FileRole::Install || self.at_load(node, 0)
+        let budget = std::cell::Cell::new(AT_LOAD_BUDGET);
+        self.file.role == crate::FileRole::Install || self.at_load(node, 0, &budget)
     }
 
-    fn at_load(&self, node: u32, depth: usize) -> bool {
+    fn at_load(&self, node: u32, depth: usize, budget: &std::cell::Cell<u32>) -> bool {
         let f = self.facts;
-        if depth > 6 {
+        // Bounded work: names called from many places, nested, must not
+        // multiply into a search of the whole call graph.
+        let left = budget.get();
+        if depth > 6 || left == 0 {
             return false;
         }
+        budget.set(left - 1);
         let mut func = f.parent(node);
         while func != facts::NONE && !is_function(f.kind(func)) {
             func = f.parent(func);
@@ -161,9 +166,9 @@ impl Ctx<'_, '_> {
         }
         match f.kind(up) {
             // `(() => { … })()`
-            "call_expression" => self.at_load(up, depth + 1),
+            "call_expression" => self.at_load(up, depth + 1, budget),
             // `https.get(u, res => { … })` at load.
-            "arguments" => self.at_load(f.parent(up), depth + 1),
+            "arguments" => self.at_load(f.parent(up), depth + 1, budget),
             _ => {
                 let name = match f.kind(func) {
                     "function_declaration" | "generator_function_declaration" => {
@@ -180,7 +185,7 @@ impl Ctx<'_, '_> {
                         && f.text(f.field(c.node, "function")) == name
                         && !(f.nodes[func as usize].start <= f.nodes[c.node as usize].start
                             && f.nodes[c.node as usize].end <= f.nodes[func as usize].end)
-                        && self.at_load(c.node, depth + 1)
+                        && self.at_load(c.node, depth + 1, budget)
                 })
             }
         }
@@ -197,6 +202,9 @@ impl Ctx<'_, '_> {
             .join(", ")
     }
 }
+
+/// Steps one [`Ctx::runs_at_load`] question may take.
+const AT_LOAD_BUDGET: u32 = 64;
 
 fn is_function(kind: &str) -> bool {
     matches!(
