@@ -116,6 +116,18 @@ pub fn analyze(target: &str, tree: &FileTree, opts: &Options) -> Report {
         }
         findings.extend(check_source(&file, lang));
     }
+    let no_hooks = std::collections::BTreeMap::new();
+    // JS214 needs the file tree: is a started path a shipped executable?
+    javascript::js214_bundled_binary::link(
+        &mut findings,
+        tree,
+        if manifest.ecosystem == Some(Ecosystem::Npm) {
+            &manifest.metadata.install_hooks
+        } else {
+            &no_hooks
+        },
+        |p| manifest.role_of(p),
+    );
     ioc::dedup(&mut indicators);
     if let Some(set) = &opts.iocs {
         findings.extend(set.matches(&indicators));

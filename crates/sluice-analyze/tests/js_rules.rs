@@ -30,6 +30,22 @@ const TABLE: &[(&str, FileRole, &str)] = &[
     ("JS209_ok.js", FileRole::Install, "JS209"),
     ("JS210.js", FileRole::Library, "JS210"),
     ("JS210_ok.js", FileRole::Install, "JS210"),
+    ("JS203_stores.js", FileRole::Install, "JS203"),
+    ("JS203_imds.js", FileRole::Library, "JS203"),
+    ("JS211.js", FileRole::Install, "JS211"),
+    ("JS211_service.js", FileRole::Library, "JS211"),
+    ("JS211_ok.js", FileRole::Import, "JS211"),
+    ("JS212.js", FileRole::Install, "JS212"),
+    ("JS212.js", FileRole::Library, "JS212"),
+    ("JS212_ok.js", FileRole::Install, "JS212"),
+    ("JS213.js", FileRole::Library, "JS213"),
+    ("JS213_shell.js", FileRole::Install, "JS213"),
+    ("JS213_ok.js", FileRole::Library, "JS213"),
+    ("JS214.js", FileRole::Install, "JS214"),
+    ("JS214.js", FileRole::Library, "JS214"),
+    ("JS214_ok.js", FileRole::Install, "JS214"),
+    // Library code sending local data to an ordinary host is not flagged.
+    ("JS211.js", FileRole::Library, "-JS211"),
     // Install activity only counts in install scripts.
     ("JS209.js", FileRole::Library, "-JS209"),
 ];
@@ -138,6 +154,32 @@ fn severities_follow_the_role() {
     let max = |v: &[sluice_model::Finding]| v.iter().map(|f| f.severity).max();
     assert_eq!(max(&lib), Some(sluice_model::Severity::High));
     assert_eq!(max(&imp), Some(sluice_model::Severity::Critical));
+}
+
+#[test]
+fn runtime_install_severity() {
+    let text = std::fs::read_to_string(format!("{DIR}/JS212.js")).unwrap();
+    let sev = |role| {
+        javascript::check(&SourceFile {
+            path: "a.js",
+            text: &text,
+            role,
+        })
+        .into_iter()
+        .filter(|f| f.rule.as_str() == "JS212")
+        .map(|f| (f.line.unwrap_or(0), f.severity))
+        .collect::<Vec<_>>()
+    };
+    use sluice_model::Severity::{Critical, High, Low, Medium};
+    // A URL, a named package, git, a computed name.
+    assert_eq!(
+        sev(FileRole::Install),
+        vec![(5, Critical), (7, High), (9, Critical), (12, Medium)]
+    );
+    assert_eq!(
+        sev(FileRole::Library),
+        vec![(5, High), (7, Low), (9, High), (12, Low)]
+    );
 }
 
 #[test]

@@ -181,6 +181,8 @@ pub fn is_network(path: &str) -> bool {
             | "WebSocket"
             | "ws"
             | "ws.WebSocket"
+            | "discord.js.WebhookClient"
+            | "node-telegram-bot-api"
     )
 }
 
@@ -280,7 +282,22 @@ pub fn call_labels(f: &Facts<'_>, c: &Call<'_>) -> u32 {
     if is_network(p) {
         l |= label::NET;
     }
+    if is_fs_content_read(p) {
+        l |= label::FILEDATA;
+    }
+    if is_screenshot(p) {
+        l |= label::SCREEN;
+    }
+    if is_clipboard_read(p) {
+        l |= label::CLIP;
+    }
     if is_process(p) {
+        if returns_output(p) {
+            l |= label::PROCOUT;
+        }
+        if super::js213_clipboard_hijack::command_reads_clipboard(f, c) {
+            l |= label::CLIP;
+        }
         let first = c.args.first().and_then(|&a| f.const_string(a, 0));
         if first.as_deref().is_some_and(is_shell_name) {
             l |= label::SHELL;
@@ -291,6 +308,87 @@ pub fn call_labels(f: &Facts<'_>, c: &Call<'_>) -> u32 {
         }
     }
     l
+}
+
+/// Reads a file's contents (not a folder listing, not a copy).
+#[must_use]
+pub fn is_fs_content_read(path: &str) -> bool {
+    fs_method(path).is_some_and(|m| {
+        matches!(
+            m,
+            "readFile" | "readFileSync" | "createReadStream" | "readJson" | "readJsonSync"
+        )
+    })
+}
+
+/// A process call whose result (or callback) carries the command's output:
+/// the synchronous forms, `exec`/`execFile` (stdout in the callback), execa
+/// and shelljs. `spawn`/`fork` return a process object and are left out.
+#[must_use]
+pub fn returns_output(path: &str) -> bool {
+    is_process(path)
+        && !matches!(
+            path,
+            "child_process.spawn" | "child_process.fork" | "cross-spawn"
+        )
+}
+
+/// Takes a screenshot.
+#[must_use]
+pub fn is_screenshot(path: &str) -> bool {
+    let root = path.split('.').next().unwrap_or(path);
+    matches!(root, "screenshot-desktop" | "node-screenshots")
+        || path.ends_with("desktopCapturer.getSources")
+        || path == "robotjs.screen.capture"
+}
+
+/// Reads the clipboard through a library.
+#[must_use]
+pub fn is_clipboard_read(path: &str) -> bool {
+    matches!(
+        path,
+        "clipboardy.read"
+            | "clipboardy.readSync"
+            | "clipboardy.default.read"
+            | "clipboardy.default.readSync"
+            | "electron.clipboard.readText"
+            | "copy-paste.paste"
+            | "node-clipboardy.read"
+            | "@napi-rs/clipboard.getText"
+    )
+}
+
+/// Writes the clipboard through a library.
+#[must_use]
+pub fn is_clipboard_write(path: &str) -> bool {
+    matches!(
+        path,
+        "clipboardy.write"
+            | "clipboardy.writeSync"
+            | "clipboardy.default.write"
+            | "clipboardy.default.writeSync"
+            | "electron.clipboard.writeText"
+            | "copy-paste.copy"
+            | "node-clipboardy.write"
+            | "@napi-rs/clipboard.setText"
+    )
+}
+
+/// The cloud instance-metadata service (IAM role credentials, service
+/// account tokens), named in a string.
+#[must_use]
+pub fn imds_marker(s: &str) -> Option<&'static str> {
+    const HOSTS: [&str; 5] = [
+        "169.254.169.254",
+        "metadata.google.internal",
+        "169.254.170.2",
+        "100.100.100.200",
+        "fd00:ec2::254",
+    ];
+    if s.len() > 4096 {
+        return None;
+    }
+    HOSTS.iter().find(|h| s.contains(**h)).copied()
 }
 
 /// `/bin/sh`, `bash`, `cmd.exe`, `powershell`.
@@ -363,7 +461,7 @@ pub fn secret_marker(s: &str) -> Option<&'static str> {
         ".zsh_history",
         ".kube",
     ];
-    const SUB: [&str; 15] = [
+    const SUB: [&str; 32] = [
         ".ssh/id_",
         "id_rsa",
         "id_ed25519",
@@ -371,14 +469,35 @@ pub fn secret_marker(s: &str) -> Option<&'static str> {
         ".config/gcloud",
         "application_default_credentials.json",
         ".docker/config.json",
+        ".kube/config",
         "local storage/leveldb",
         "login data",
+        // Chromium profiles: cookies, the key that decrypts them, profiles.
+        "network/cookies",
+        "default/cookies",
+        "user data/local state",
+        "chrome/user data",
+        "chromium/user data",
+        "edge/user data",
+        "brave-browser/user data",
+        "opera software/opera",
+        "local extension settings",
+        // Firefox profiles: saved logins and their key.
+        "key4.db",
+        "cookies.sqlite",
+        "firefox/profiles",
+        // Messengers and wallets.
+        "telegram desktop/tdata",
         "/etc/shadow",
         "/etc/passwd",
         "wallet.dat",
         ".ethereum/keystore",
         "exodus.wallet",
+        "electrum/wallets",
         "solana/id.json",
+        // MetaMask and Phantom extension storage.
+        "nkbihfbeogaeaoehlefnkodbefgpgknn",
+        "bfnaelmomeimhlpmgjnjophhpkkoljpa",
     ];
     if s.len() > 4096 {
         return None;
@@ -433,6 +552,36 @@ mod tests {
         assert_eq!(secret_marker(".ssh/id_rsa"), Some(".ssh/id_"));
         assert_eq!(secret_marker("my.npmrc.example"), None);
         assert_eq!(secret_marker("config/.sshrc"), None);
+        for p in [
+            "c:/users/u/appdata/local/google/chrome/user data/default/login data",
+            "…/google/chrome/user data/default/network/cookies",
+            "…/google/chrome/user data/local state",
+            "~/library/application support/firefox/profiles/x.default/key4.db",
+            "…/discord/local storage/leveldb",
+            "…/telegram desktop/tdata",
+            "…/exodus/exodus.wallet",
+            "~/.electrum/wallets/default_wallet",
+            "…/local extension settings/nkbihfbeogaeaoehlefnkodbefgpgknn",
+            "~/.aws/credentials",
+            "~/.config/gcloud/credentials.db",
+            "~/.kube/config",
+            "~/.npmrc",
+            "~/.pypirc",
+            "~/.git-credentials",
+        ] {
+            assert!(secret_marker(p).is_some(), "{p}");
+        }
+        for p in [
+            "src/cookies.js",
+            "docs/local state.md",
+            "lib/wallet.js",
+            "user data",
+        ] {
+            assert_eq!(secret_marker(p), None, "{p}");
+        }
+        assert!(imds_marker("http://169.254.169.254/latest/meta-data/").is_some());
+        assert!(imds_marker("http://metadata.google.internal/computeMetadata/v1/").is_some());
+        assert!(imds_marker("http://192.0.2.1/").is_none());
         assert_eq!(persist_marker("~/.bashrc"), Some(".bashrc"));
         assert_eq!(persist_marker("user.profile"), None);
         assert!(is_shell_name("/bin/sh"));

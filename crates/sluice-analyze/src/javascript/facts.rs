@@ -43,6 +43,17 @@ pub mod label {
     pub const SHELL: u32 = 1 << 11;
     /// A string naming a persistence location (`.bashrc`, `crontab`).
     pub const PERSIST: u32 = 1 << 12;
+    /// The contents of a local file (`fs.readFileSync`, `readFile` data).
+    pub const FILEDATA: u32 = 1 << 13;
+    /// The output of a command (`execSync(...)`, the `exec` callback's stdout).
+    pub const PROCOUT: u32 = 1 << 14;
+    /// Screen pixels (`screenshot-desktop`, `desktopCapturer`).
+    pub const SCREEN: u32 = 1 << 15;
+    /// Clipboard contents (`clipboardy.read`, `pbpaste`, `Get-Clipboard`).
+    pub const CLIP: u32 = 1 << 16;
+
+    /// Local data that has no business leaving the machine unasked.
+    pub const LOCAL_DATA: u32 = FILEDATA | PROCOUT | SCREEN | CLIP;
 
     /// Host information worth stealing (not counting the weak `OSINFO`).
     pub const RECON_STRONG: u32 = HOST | USER | NETIF | ENV_ALL;
@@ -52,7 +63,7 @@ pub mod label {
     /// Names of the bits set in `l`, for evidence lines.
     #[must_use]
     pub fn names(l: u32) -> Vec<&'static str> {
-        const ALL: [(u32, &str); 13] = [
+        const ALL: [(u32, &str); 17] = [
             (HOST, "hostname"),
             (USER, "user name"),
             (NETIF, "network interfaces"),
@@ -66,6 +77,10 @@ pub mod label {
             (HOME, "home directory"),
             (SHELL, "a shell process"),
             (PERSIST, "a persistence path"),
+            (FILEDATA, "local file contents"),
+            (PROCOUT, "command output"),
+            (SCREEN, "a screenshot"),
+            (CLIP, "clipboard contents"),
         ];
         ALL.iter()
             .filter(|(b, _)| l & b != 0)
@@ -971,6 +986,10 @@ impl<'a> Facts<'a> {
                 if api::is_fs_read(p) && self.args_have_marker(c, api::secret_marker) {
                     l |= label::SECRET;
                 }
+                // A request to the cloud metadata service yields credentials.
+                if api::is_network(p) && self.args_have_marker(c, api::imds_marker) {
+                    l |= label::SECRET;
+                }
             }
             own[c.node as usize] |= l;
         }
@@ -1073,7 +1092,12 @@ impl<'a> Facts<'a> {
                 }
                 self.subtree_marker(d.init, f, depth + 1)
             }
-            "call_expression" | "arguments" | "array" | "parenthesized_expression" => {
+            "call_expression"
+            | "arguments"
+            | "array"
+            | "parenthesized_expression"
+            | "object"
+            | "pair" => {
                 // `path.join(os.homedir(), '.ssh', 'id_rsa')`: join the parts.
                 if self.kind(i) == "call_expression" {
                     let args = self.field(i, "arguments");

