@@ -27,7 +27,7 @@
 use sluice_model::{Confidence, Finding, Severity};
 
 use super::facts::{Call, Caps, Facts, Labels, is_dns_call};
-use super::{at_call, by_role, urls_in};
+use super::{at_call, urls_in};
 use crate::FileRole;
 
 /// Rule name.
@@ -78,7 +78,18 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         .max_by_key(|c| (!urls_in(&c.strings).is_empty(), c.arg_labels.0.count_ones()))
     {
         let sent = best.arg_labels & Labels(STRONG.0 | Labels::OS.0 | Labels::ENV_ALL.0);
-        let sev = by_role(role, Severity::Critical, Severity::High);
+        // Library code sending one identity fact (a hostname in a
+        // notification e-mail, an IP to a geolocation API) is what
+        // monitoring and telemetry do; a profile of the host (two or more
+        // facts) or any of it sent unasked is the beacon.
+        let facts_sent = (sent & Labels(STRONG.0 | Labels::OS.0)).0.count_ones();
+        let sev = if role.runs_unasked() {
+            Severity::Critical
+        } else if facts_sent >= 2 || sent.has(Labels::ENV_ALL) {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         let mut fd = at_call(
             f,
             "PY101",
