@@ -106,11 +106,7 @@ impl ScorerModel {
     /// Log-odds only (for training and evaluation).
     #[must_use]
     pub fn logit(&self, feats: &[Feature]) -> f64 {
-        self.bias
-            + feats
-                .iter()
-                .filter_map(|f| self.weights.get(&f.name).map(|w| w * f.value))
-                .sum::<f64>()
+        linear(self.bias, &self.weights, feats)
     }
 
     /// Probability, points and the contribution of every feature.
@@ -156,6 +152,16 @@ impl ScorerModel {
 pub fn embedded() -> &'static ScorerModel {
     static MODEL: OnceLock<ScorerModel> = OnceLock::new();
     MODEL.get_or_init(|| ScorerModel::parse(EMBEDDED).expect("embedded model/scorer.json parses"))
+}
+
+/// `bias + Σ weight × value` over the features the weights know (an
+/// unknown feature weighs nothing).
+#[must_use]
+pub fn linear(bias: f64, weights: &BTreeMap<String, f64>, feats: &[Feature]) -> f64 {
+    bias + feats
+        .iter()
+        .filter_map(|f| weights.get(&f.name).map(|w| w * f.value))
+        .sum::<f64>()
 }
 
 #[cfg(test)]

@@ -83,11 +83,7 @@ impl Fit {
     /// Log-odds of one sample.
     #[must_use]
     pub fn logit(&self, feats: &[Feature]) -> f64 {
-        self.bias
-            + feats
-                .iter()
-                .filter_map(|f| self.weights.get(&f.name).map(|w| w * f.value))
-                .sum::<f64>()
+        super::model::linear(self.bias, &self.weights, feats)
     }
 }
 
