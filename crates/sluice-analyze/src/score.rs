@@ -161,6 +161,8 @@ pub fn judge(findings: &[Finding]) -> Verdict {
         total += bonus;
         reasons.push(why);
     }
+    // Findings that met: a correlation in a file or the context bonus.
+    let combined = !reasons.is_empty();
     let critical = live.iter().any(|(i, _)| {
         let f = &findings[*i];
         f.severity == Severity::Critical && f.confidence == Confidence::High && !auxiliary(f)
@@ -193,7 +195,8 @@ pub fn judge(findings: &[Finding]) -> Verdict {
     // spread over a large package's vendored tools add up to a number,
     // not to a reason to look.
     let focused = strong
-        || !reasons.is_empty()
+        || combined
+        || total >= MALICIOUS_AT
         || live.iter().any(|(i, _)| {
             let f = &findings[*i];
             !auxiliary(f)

@@ -79,3 +79,21 @@ pub fn language_of(path: &str, data: &[u8]) -> Option<Language> {
     }
     Some(lang)
 }
+
+/// `rel` walked from the folder `dir` into a tree path: `.` and empty
+/// parts dropped, `..` climbing (`None` when it climbs above the root or
+/// nothing is left), `\\` taken as `/`.
+#[must_use]
+pub fn join_path(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for c in rel.split(['/', '\\']) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}

@@ -159,22 +159,9 @@ const FOLD_BUDGET: u32 = 300_000;
 const MAX_ROUNDS: usize = 6;
 const MAX_DEPTH: usize = 48;
 
-fn is_scope(kind: &str) -> bool {
-    matches!(
-        kind,
-        "program"
-            | "function_declaration"
-            | "function_expression"
-            | "arrow_function"
-            | "method_definition"
-            | "generator_function"
-            | "generator_function_declaration"
-            | "class_static_block"
-    )
-}
-
-/// Nodes whose value does not carry the data inside their body.
-fn is_boundary(kind: &str) -> bool {
+/// Nodes that are functions (their body runs when called, not where it
+/// stands).
+pub fn is_function(kind: &str) -> bool {
     matches!(
         kind,
         "function_declaration"
@@ -183,10 +170,16 @@ fn is_boundary(kind: &str) -> bool {
             | "method_definition"
             | "generator_function"
             | "generator_function_declaration"
-            | "class_declaration"
-            | "class"
-            | "comment"
     )
+}
+
+fn is_scope(kind: &str) -> bool {
+    is_function(kind) || matches!(kind, "program" | "class_static_block")
+}
+
+/// Nodes whose value does not carry the data inside their body.
+fn is_boundary(kind: &str) -> bool {
+    is_function(kind) || matches!(kind, "class_declaration" | "class" | "comment")
 }
 
 impl<'a> Facts<'a> {

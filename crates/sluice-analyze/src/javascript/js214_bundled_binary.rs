@@ -39,6 +39,7 @@ use sluice_model::{Confidence, Finding, RuleCode, Severity};
 use super::facts::{Call, Facts, NONE};
 use super::{Ctx, api};
 use crate::FileRole;
+use crate::source::join_path;
 
 /// Rule code.
 pub const CODE: &str = "JS214";
@@ -195,21 +196,6 @@ fn disguised(path: &str) -> bool {
     .any(|e| base.ends_with(e))
 }
 
-/// Normalise `a/b/../c` and `./x` into a tree path.
-fn join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for c in rel.split(['/', '\\']) {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
-}
-
 fn dir_of(p: &str) -> &str {
     p.rsplit_once('/').map_or("", |(d, _)| d)
 }
@@ -266,7 +252,7 @@ pub fn link(
         };
         let Some((path, kind)) = dirs
             .iter()
-            .filter_map(|d| join(d, &rel))
+            .filter_map(|d| join_path(d, &rel))
             .find_map(|p| lookup(tree, &p))
         else {
             continue;
@@ -302,7 +288,7 @@ pub fn link(
             let Some(first) = toks.first().map(|t| t.trim_matches(['"', '\''])) else {
                 continue;
             };
-            let Some((path, kind)) = join(&root, first).and_then(|p| lookup(tree, &p)) else {
+            let Some((path, kind)) = join_path(&root, first).and_then(|p| lookup(tree, &p)) else {
                 continue;
             };
             let hidden = disguised(&path);
@@ -323,7 +309,7 @@ pub fn link(
                     "the `{name}` script starts a {kind} executable shipped inside the package"
                 ),
             )
-            .at(&join(&root, "package.json").unwrap_or_default(), 0, 0)
+            .at(&join_path(&root, "package.json").unwrap_or_default(), 0, 0)
             .excerpt(cmd)
             .evidence(format!("{path} is a {kind} executable"))
             .install_time(true);
@@ -347,10 +333,10 @@ mod tests {
         assert_eq!(native_kind(b"MZ"), None);
         assert_eq!(native_kind(b"#!/usr/bin/env node"), None);
         assert_eq!(
-            join("package/lib", "../bin/x").as_deref(),
+            join_path("package/lib", "../bin/x").as_deref(),
             Some("package/bin/x")
         );
-        assert_eq!(join("", "./payload").as_deref(), Some("payload"));
+        assert_eq!(join_path("", "./payload").as_deref(), Some("payload"));
         assert!(!is_candidate("scripts/build.js"));
         assert!(!is_candidate("node"));
         assert!(is_candidate("bin/update"));

@@ -154,7 +154,7 @@ impl Ctx<'_, '_> {
         }
         budget.set(left - 1);
         let mut func = f.parent(node);
-        while func != facts::NONE && !is_function(f.kind(func)) {
+        while func != facts::NONE && !facts::is_function(f.kind(func)) {
             func = f.parent(func);
         }
         if func == facts::NONE {
@@ -205,18 +205,6 @@ impl Ctx<'_, '_> {
 
 /// Steps one [`Ctx::runs_at_load`] question may take.
 const AT_LOAD_BUDGET: u32 = 64;
-
-fn is_function(kind: &str) -> bool {
-    matches!(
-        kind,
-        "function_declaration"
-            | "function_expression"
-            | "arrow_function"
-            | "method_definition"
-            | "generator_function"
-            | "generator_function_declaration"
-    )
-}
 
 /// Network sinks of a file: calls whose arguments leave the machine, and
 /// the argument nodes that do. `X.write(d)`/`X.end(d)`/`X.send(d)` count

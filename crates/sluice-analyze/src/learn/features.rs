@@ -46,7 +46,7 @@ pub struct Feature {
 }
 
 impl Feature {
-    fn plain(name: impl Into<String>, value: f64) -> Self {
+    pub(crate) fn plain(name: impl Into<String>, value: f64) -> Self {
         Self {
             name: name.into(),
             value,

@@ -168,16 +168,6 @@ pub fn linear(bias: f64, weights: &BTreeMap<String, f64>, feats: &[Feature]) -> 
 mod tests {
     use super::*;
 
-    fn feat(name: &str, value: f64) -> Feature {
-        Feature {
-            name: name.into(),
-            value,
-            rule: None,
-            file: None,
-            line: None,
-        }
-    }
-
     fn toy() -> ScorerModel {
         let text = r#"{"format":"sluice-scorer-v1","bias":-2.0,"suspicious_at":0.5,
             "malicious_at":0.9,"weights":{"a":1.5,"b":-0.5,"c":3.0}}"#;
@@ -187,7 +177,11 @@ mod tests {
     #[test]
     fn contributions_sum_to_the_score() {
         let m = toy();
-        let fs = [feat("a", 2.0), feat("b", 1.0), feat("unknown", 5.0)];
+        let fs = [
+            Feature::plain("a", 2.0),
+            Feature::plain("b", 1.0),
+            Feature::plain("unknown", 5.0),
+        ];
         let p = m.predict(&fs);
         // -2 + 3 - 0.5 = 0.5
         assert!((p.logit - 0.5).abs() < 1e-12);

@@ -366,16 +366,6 @@ impl ScorerModel {
 mod tests {
     use super::*;
 
-    fn feat(name: &str, value: f64) -> Feature {
-        Feature {
-            name: name.into(),
-            value,
-            rule: None,
-            file: None,
-            line: None,
-        }
-    }
-
     /// A synthetic set: malware has `bad` (and sometimes `noise`), benign
     /// has `good` (and sometimes `noise`).
     fn synthetic() -> Vec<Sample> {
@@ -383,16 +373,16 @@ mod tests {
             .map(|i| {
                 let malicious = i % 2 == 0;
                 let mut features = vec![if malicious {
-                    feat("bad", 1.0 + f64::from(i % 3) * 0.1)
+                    Feature::plain("bad", 1.0 + f64::from(i % 3) * 0.1)
                 } else {
-                    feat("good", 1.0)
+                    Feature::plain("good", 1.0)
                 }];
                 if i % 5 == 0 {
-                    features.push(feat("noise", 1.0));
+                    features.push(Feature::plain("noise", 1.0));
                 }
                 // A few hard cases: malware that looks benign.
                 if i % 40 == 0 {
-                    features = vec![feat("good", 1.0)];
+                    features = vec![Feature::plain("good", 1.0)];
                 }
                 features.sort_by(|a, b| a.name.cmp(&b.name));
                 Sample {
@@ -436,7 +426,7 @@ mod tests {
     #[test]
     fn rare_features_get_no_weight() {
         let mut s = synthetic();
-        s[0].features.push(feat("zzz_once", 1.0));
+        s[0].features.push(Feature::plain("zzz_once", 1.0));
         let all: Vec<&Sample> = s.iter().collect();
         let f = fit(&all, &Config::default());
         assert!(!f.weights.contains_key("zzz_once"));

@@ -471,20 +471,7 @@ impl Pkg<'_> {
     /// A script or manifest path → a file in the tree.
     fn resolve(&self, rel: &str) -> Option<String> {
         let rel = rel.trim().trim_matches(['"', '\'']);
-        let mut parts: Vec<&str> = Vec::new();
-        for c in rel.split(['/', '\\']) {
-            match c {
-                "" | "." => {}
-                ".." => {
-                    parts.pop()?;
-                }
-                c => parts.push(c),
-            }
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        let base = format!("{}{}", self.prefix, parts.join("/"));
+        let base = format!("{}{}", self.prefix, crate::source::join_path("", rel)?);
         [
             base.clone(),
             format!("{base}.js"),

@@ -286,16 +286,6 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         Vec::new()
     };
     let is_download = |r: &Call| downloads.iter().any(|d| d.line == r.line && d.col == r.col);
-    let linked = runs.iter().find(|r| {
-        !is_download(r)
-            && (downloads.iter().any(|d| shares(d, r))
-                || write_opens
-                    .iter()
-                    .any(|o| o.idents.iter().any(|i| r.idents.contains(i)))
-                || names_dest(r))
-    });
-    let run = linked.or(runs.iter().find(|r| !is_download(r)));
-    let Some(run) = run else { return out };
     // `os.startfile(x)`, `start x`, `Start-Process "x"`: a command whose
     // only job is to start a file, in a file that downloads one.
     let starts_a_file = |r: &Call| {
@@ -306,16 +296,21 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             || cmd.contains("cmd /c start ")
             || cmd.contains("cmd.exe /c start ")
     };
-    let linked = linked.or_else(|| {
-        runs.iter()
-            .find(|r| !is_download(r) && starts_a_file(r))
-            .filter(|_| {
-                downloads
+    let traced = |r: &Call| {
+        !is_download(r)
+            && (downloads.iter().any(|d| shares(d, r))
+                || write_opens
                     .iter()
-                    .any(|d| d.line != run.line || d.col != run.col)
-            })
-    });
-    let run = linked.unwrap_or(run);
+                    .any(|o| o.idents.iter().any(|i| r.idents.contains(i)))
+                || names_dest(r))
+    };
+    let linked = runs
+        .iter()
+        .find(|r| traced(r))
+        .or_else(|| runs.iter().find(|r| !is_download(r) && starts_a_file(r)));
+    let Some(run) = linked.or(runs.iter().find(|r| !is_download(r))) else {
+        return out;
+    };
     // Not traced, but the file downloads a Windows executable by name and
     // starts a process: the dropper's two halves in one file.
     let exe_url = f.strings.iter().any(|s| {

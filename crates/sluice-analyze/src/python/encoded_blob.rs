@@ -48,10 +48,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             continue;
         }
         let t: String = s.value.chars().filter(|c| !c.is_whitespace()).collect();
-        let e = entropy(&t);
+        // Decoded once, for both questions below.
+        let d = decode(&s.value);
         // An exfiltration address hidden in base64/hex: there is no other
         // reason to encode a webhook or a paste-site URL.
-        if let Some(d) = decode(&s.value).filter(|d| d.kind == "text")
+        if let Some(d) = d.as_ref().filter(|d| d.kind == "text")
             && let Ok(text) = std::str::from_utf8(&d.bytes)
             && let Some(service) = crate::ioc::exfil_service(text)
         {
@@ -75,6 +76,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         if t.len() < MIN_LEN {
             continue;
         }
+        let e = entropy(&t);
         let high = match enc {
             "hex" => e >= 3.5,
             _ => e >= 5.0,
@@ -82,7 +84,6 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         if !high {
             continue;
         }
-        let d = decode(&s.value);
         let (sev, conf, what) = match &d {
             Some(d) if d.is_code() => (
                 by_role(role, Severity::High, Severity::Medium),
