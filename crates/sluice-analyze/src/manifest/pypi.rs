@@ -1040,6 +1040,24 @@ mod tests {
     }
 
     #[test]
+    fn modules_setup_py_imports_from_beside_it_run_at_install() {
+        let t = tree(&[
+            (
+                "p-1.0/setup.py",
+                "from setuptools import setup\nfrom pre_install import run\nimport p_tool\nrun()\nsetup(name='p-tool', version='1.0')\n",
+            ),
+            ("p-1.0/pre_install.py", "def run(): pass\n"),
+            ("p-1.0/p_tool.py", "__version__ = '1.0'\n"),
+            ("p-1.0/other.py", ""),
+        ]);
+        let m = read(&t).unwrap();
+        assert_eq!(m.role_of("p-1.0/pre_install.py"), FileRole::Install);
+        // the project's own module, imported for its version, is the library
+        assert_ne!(m.role_of("p-1.0/p_tool.py"), FileRole::Install);
+        assert_ne!(m.role_of("p-1.0/other.py"), FileRole::Install);
+    }
+
+    #[test]
     fn setup_py_is_read_statically() {
         let t = tree(&[
             (
