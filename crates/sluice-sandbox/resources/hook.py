@@ -31,12 +31,27 @@ _RES_DIR = "@@RESDIR@@" + os.sep
 _BIN = os.path.join(sys.prefix, "bin") + os.sep
 _TOOLING = (os.sep + "pip" + os.sep, os.sep + "setuptools" + os.sep,
             os.sep + "_distutils_hack" + os.sep, os.sep + "pyproject_hooks" + os.sep,
-            os.sep + "wheel" + os.sep)
+            os.sep + "wheel" + os.sep, os.sep + "pkg_resources" + os.sep)
+# The dependency profile (requests, cryptography, ...): their frames are
+# where something happened, never the culprit; the package frame that
+# called into them is.
+_DEPS = "@@DEPS@@"
+_DEPS = (os.path.realpath(_DEPS) + os.sep) if _DEPS else None
+# Look like Windows to package code only (os.name, platform.system(),
+# os.startfile, pywin32-style modules), so payloads gated on Windows run.
+_WINDOWS = "@@WINDOWS@@" == "1"
 
 _SENSITIVE = ("/.ssh/", "/.aws/", "/.npmrc", "/.pypirc", "/.git-credentials",
               "/.netrc", "/.docker/config.json", "/.kube/config", "/etc/shadow",
               "/etc/passwd", "/.bash_history", "/.gnupg/", "/.config/gcloud/",
-              "/.env")
+              "/.env", "Login Data", "/Cookies", "Local State", "/key4.db",
+              "/logins.json", "/cookies.sqlite", "/Local Storage/leveldb",
+              "/TelegramDesktop/", "/tdata", "/.electrum/", "/Exodus/",
+              "exodus.wallet", "/.bitcoin/", "/atomic/", "/Ethereum/keystore",
+              "/wallet.dat", "/.zsh_history", "/Web Data", "/History")
+# Files whose writing is a Windows payload being dropped.
+_WIN_EXEC = (".exe", ".bat", ".cmd", ".ps1", ".vbs", ".vbe", ".scr", ".dll",
+             ".hta", ".lnk", ".msi", ".jse", ".wsf", ".pif", ".com")
 _PERSIST = ("/.bashrc", "/.profile", "/.zshrc", "/crontab", "/cron.d/",
             "/systemd/", "/autostart/", ".pth", "sitecustomize.py", "usercustomize.py")
 
@@ -80,6 +95,8 @@ def _classify_uncached(path):
         return "tooling"
     if rp.startswith("<frozen"):
         return "stdlib"
+    if _DEPS and rp.startswith(_DEPS):
+        return "dep"
     return "pkg"
 
 
@@ -94,14 +111,16 @@ def _where(f):
 
 
 def _stack(skip=3):
-    """Return (culprit, chain, direct).
+    """Return (culprit, chain, direct, via).
 
     culprit: first package frame walking outward from the frame that raised
     the event; chain: all package frames (innermost first); direct: True when
-    no build tooling (pip/setuptools) sits between the culprit and the event.
+    no build tooling (pip/setuptools) sits between the culprit and the event
+    (a dependency the package called does not count: that is its doing);
+    via: the innermost dependency frame, when the event happened inside one.
     """
     f = sys._getframe(skip)  # 0=_stack, 1=_hook... caller decides
-    chain, direct, seen_tooling = [], None, False
+    chain, direct, seen_tooling, via = [], None, False, None
     while f is not None and len(chain) < 12:
         kind = _classify(f.f_code.co_filename)
         if (kind == "pkg" and f.f_back is None and f.f_code.co_filename.startswith("<")
@@ -111,10 +130,13 @@ def _stack(skip=3):
             if direct is None:
                 direct = not seen_tooling
             chain.append(_where(f))
+        elif kind == "dep":
+            if via is None and not chain:
+                via = _where(f)
         elif kind == "tooling" and direct is None:
             seen_tooling = True
         f = f.f_back
-    return (chain[0] if chain else None), chain, bool(direct)
+    return (chain[0] if chain else None), chain, bool(direct), via
 
 
 def _short(a, n=400):
@@ -141,7 +163,7 @@ def _interesting(event, args):
             writing = True
         if any(s in p for s in _SENSITIVE):
             return True
-        return writing and any(s in p for s in _PERSIST)
+        return writing and (any(s in p for s in _PERSIST) or p.lower().endswith(_WIN_EXEC))
     if event in ("exec", "compile", "marshal.loads"):
         return True  # filtered later: only when a package frame is on the stack
     return False
@@ -158,7 +180,7 @@ def _hook(event, args):
             # only dynamic code that package code itself asked for (cheap test first)
             if _classify(sys._getframe(1).f_code.co_filename) != "pkg":
                 return
-        culprit, chain, direct = _stack(2)
+        culprit, chain, direct, via = _stack(2)
         if culprit is None and event not in _TOOLING_OK:
             return  # files, env, dynamic code: only the package's own doings
         if event in ("exec", "compile", "marshal.loads"):
@@ -177,7 +199,7 @@ def _hook(event, args):
             "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
             "t": time.time(), "event": event,
             "args": [_short(a, 4000 if event == "compile" else 400) for a in args],
-            "culprit": culprit, "direct": direct, "chain": chain,
+            "culprit": culprit, "direct": direct, "chain": chain, "via": via,
             "argv0": _short(sys.argv[0] if sys.argv else "", 120),
         }
         line = (json.dumps(rec) + "\n").encode()
@@ -208,12 +230,12 @@ def _emit_env(key, how):
                 f = f.f_back
         if f is None or _classify(f.f_code.co_filename) != "pkg":
             return  # stdlib/tooling reading env on its own behalf
-        culprit, chain, direct = _stack(3)
+        culprit, chain, direct, via = _stack(3)
         if culprit is None:
             return
         rec = {"t": time.time(), "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
                "event": "sluice.env." + how, "args": [key], "culprit": culprit,
-               "direct": direct, "chain": chain, "argv0": ""}
+               "direct": direct, "chain": chain, "via": via, "argv0": ""}
         os.write(_fd, (json.dumps(rec) + "\n").encode())
     except Exception:
         pass
@@ -240,6 +262,233 @@ def _watch_environ():
     cls.__iter__ = __iter__         # dict(os.environ), .items(), .copy()
 
 
+def _emit(event, args, skip=3):
+    """Record a synthetic event (Windows API use, a missing import) raised
+    by package code; `skip` frames up is the caller."""
+    if getattr(_tls, "busy", False):
+        return
+    _tls.busy = True
+    try:
+        culprit, chain, direct, via = _stack(skip)
+        if culprit is None:
+            return
+        rec = {"t": time.time(), "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
+               "event": event, "args": [_short(a, 400) for a in args], "culprit": culprit,
+               "direct": direct, "chain": chain, "via": via,
+               "argv0": _short(sys.argv[0] if sys.argv else "", 120)}
+        os.write(_fd, (json.dumps(rec) + "\n").encode())
+    except Exception:
+        pass
+    finally:
+        _tls.busy = False
+
+
+def _caller_is_pkg(depth=2):
+    f = sys._getframe(depth)
+    while f is not None and f.f_code.co_filename.startswith("<frozen importlib"):
+        f = f.f_back
+    return f is not None and _classify(f.f_code.co_filename) == "pkg"
+
+
+class _Win(object):
+    """A pywin32-style object: every call is recorded with the package line
+    that made it and answers another such object, so the payload goes on."""
+    __slots__ = ("_n",)
+
+    def __init__(self, n):
+        object.__setattr__(self, "_n", n)
+
+    def __getattr__(self, k):
+        if k.startswith("__"):
+            raise AttributeError(k)
+        return _Win(self._n + "." + k)
+
+    def __setattr__(self, k, v):
+        _emit("sluice.win", (self._n + "." + k, v))
+
+    def __call__(self, *a, **kw):
+        _emit("sluice.win", (self._n,) + a + tuple(kw.values()))
+        return _Win(self._n + "()")
+
+    def __getitem__(self, i):
+        return _Win("%s[%r]" % (self._n, i))
+
+    def __iter__(self):
+        return iter((_Win(self._n + "[0]"), _Win(self._n + "[1]")))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+    def __bool__(self):
+        return True
+
+    def __int__(self):
+        return 0
+
+    __index__ = __int__
+
+    def __len__(self):
+        return 0
+
+    def __str__(self):
+        return ""
+
+    def __bytes__(self):
+        return b""
+
+    def __fspath__(self):
+        return os.path.join(os.environ.get("TEMP", "/tmp"), "x")
+
+    def __repr__(self):
+        return "<%s>" % self._n
+
+
+_WIN_MODULES = {
+    "winreg", "_winreg", "msvcrt", "winsound", "_winapi", "nt",
+    "win32api", "win32con", "win32crypt", "win32clipboard", "win32gui", "win32file",
+    "win32process", "win32security", "win32service", "win32event", "win32pipe",
+    "win32ui", "win32net", "win32ts", "win32cred", "win32job", "win32print",
+    "win32com", "pythoncom", "pywintypes", "wmi", "winshell", "ntsecuritycon",
+    "win32timezone", "win32profile", "win32pdh", "win32evtlog", "comtypes",
+}
+
+
+class _StubLoader(object):
+    def create_module(self, spec):
+        import types
+        m = types.ModuleType(spec.name)
+        m.__path__ = []
+        name = spec.name
+
+        def __getattr__(k):
+            if k.startswith("__"):
+                raise AttributeError(k)
+            return _Win(name + "." + k)
+        m.__getattr__ = __getattr__
+        return m
+
+    def exec_module(self, module):
+        pass
+
+
+class _LastFinder(object):
+    """Last on sys.meta_path: a module nothing else could find. Windows-only
+    modules asked for by package code get a recording stand-in; any other
+    missing module that package code asked for is recorded (an attempt the
+    sandbox could not follow) before the ImportError."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if getattr(_tls, "busy", False) or not _caller_is_pkg(2):
+            return None
+        top = name.partition(".")[0]
+        if _WINDOWS and top in _WIN_MODULES:
+            import importlib.machinery
+            _emit("sluice.win", ("import " + name,), 3)
+            return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
+        _emit("sluice.import-missing", (name,), 3)
+        return None
+
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _windows_persona():
+    real_name = os.name
+    os_mod = sys.modules["os"]
+    try:
+        del os_mod.name
+    except AttributeError:
+        return
+
+    def __getattr__(k):
+        if k == "name":
+            return "nt" if _caller_is_pkg(2) else real_name
+        raise AttributeError("module 'os' has no attribute %r" % k)
+    os_mod.__getattr__ = __getattr__
+
+    real_platform = sys.platform
+    try:
+        del sys.platform
+
+        def sys_getattr(k):
+            if k == "platform":
+                return "win32" if _caller_is_pkg(2) else real_platform
+            raise AttributeError("module 'sys' has no attribute %r" % k)
+        sys.__getattr__ = sys_getattr
+    except (AttributeError, TypeError):
+        pass
+
+    # Windows-only names payloads pass to subprocess; on this system the
+    # flags would make Popen refuse, so they are recorded and dropped.
+    import subprocess
+    for k, v in (("CREATE_NEW_CONSOLE", 0x10), ("CREATE_NEW_PROCESS_GROUP", 0x200),
+                 ("CREATE_NO_WINDOW", 0x08000000), ("DETACHED_PROCESS", 0x8),
+                 ("STARTF_USESHOWWINDOW", 0x1), ("STARTF_USESTDHANDLES", 0x100),
+                 ("SW_HIDE", 0), ("HIGH_PRIORITY_CLASS", 0x80),
+                 ("BELOW_NORMAL_PRIORITY_CLASS", 0x4000)):
+        if not hasattr(subprocess, k):
+            setattr(subprocess, k, v)
+    if not hasattr(subprocess, "STARTUPINFO"):
+        class STARTUPINFO(object):
+            def __init__(self, **kw):
+                self.dwFlags = 0
+                self.wShowWindow = 0
+                self.__dict__.update(kw)
+        subprocess.STARTUPINFO = STARTUPINFO
+    real_init = subprocess.Popen.__init__
+
+    def popen_init(self, *a, **kw):
+        flags = kw.pop("creationflags", 0)
+        info = kw.pop("startupinfo", None)
+        if (flags or info is not None) and _caller_is_pkg(2):
+            _emit("sluice.win", ("subprocess.Popen(creationflags=%r)" % (flags,),) + a[:1])
+        return real_init(self, *a, **kw)
+    subprocess.Popen.__init__ = popen_init
+
+    def startfile(path, *a, **kw):
+        _emit("sluice.win", ("os.startfile", path) + a)
+    os_mod.startfile = startfile
+
+    import platform
+    real_system = platform.system
+
+    def system():
+        return "Windows" if _caller_is_pkg(2) else real_system()
+    platform.system = system
+    try:
+        import ctypes
+        for n in ("windll", "oledll", "WinDLL", "OleDLL", "WINFUNCTYPE", "FormatError",
+                  "GetLastError", "WinError"):
+            if not hasattr(ctypes, n):
+                setattr(ctypes, n, _Win("ctypes." + n))
+    except Exception:
+        pass
+
+
+def _login_fallback():
+    """os.getlogin() reads the login record; where the kernel gives none,
+    answer as a logged-in shell would (the account's name)."""
+    try:
+        os.getlogin()
+        return
+    except OSError:
+        pass
+    import pwd
+    real = os.getlogin
+
+    def getlogin():
+        try:
+            return real()
+        except OSError:
+            return pwd.getpwuid(os.getuid()).pw_name
+    os.getlogin = getlogin
+
+
 def _install():
     global _fd
     if not _OUT:
@@ -247,6 +496,16 @@ def _install():
     _fd = os.open(_OUT, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     sys.addaudithook(_hook)
     _watch_environ()
+    sys.meta_path.append(_LastFinder)
+    # What the hook itself imports and loads (ctypes, pwd) is not the
+    # package's doing.
+    _tls.busy = True
+    try:
+        _login_fallback()
+        if _WINDOWS:
+            _windows_persona()
+    finally:
+        _tls.busy = False
 
 
 _install()

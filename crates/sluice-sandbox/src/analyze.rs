@@ -41,6 +41,12 @@ pub mod rules {
     pub const TAMPER: RuleCode = RuleCode::new("DYN712");
     /// The package ran into a sandbox limit.
     pub const LIMIT: RuleCode = RuleCode::new("DYN790");
+    /// A Windows payload's attempt: a program dropped, `os.startfile`,
+    /// `powershell`/`cmd`/registry tools started, pywin32-style calls.
+    pub const WINDOWS: RuleCode = RuleCode::new("DYN713");
+    /// Package code imported a module the sandbox does not have: what came
+    /// after was not seen.
+    pub const MISSING_MODULE: RuleCode = RuleCode::new("DYN714");
 }
 
 /// Files in the home whose reading counts as touching a secret.
@@ -56,6 +62,82 @@ const SECRET_PATHS: &[&str] = &[
     "/.gnupg/",
     "/.config/gcloud/",
     "/etc/shadow",
+    "/.bash_history",
+    "/.zsh_history",
+    "Login Data",
+    "/Cookies",
+    "Local State",
+    "/Web Data",
+    "/key4.db",
+    "/logins.json",
+    "/cookies.sqlite",
+    "/Local Storage/leveldb",
+    "/TelegramDesktop/",
+    "/.electrum/",
+    "/Exodus/",
+    "exodus.wallet",
+    "/.bitcoin/",
+    "/wallet.dat",
+    "/Ethereum/keystore",
+];
+/// Files whose writing drops a Windows program or script.
+const WIN_EXEC: &[&str] = &[
+    ".exe", ".bat", ".cmd", ".ps1", ".vbs", ".vbe", ".scr", ".dll", ".hta", ".lnk", ".msi", ".jse",
+    ".wsf", ".pif",
+];
+/// Windows tools a payload starts.
+const WIN_TOOLS: &[&str] = &[
+    "powershell",
+    "pwsh",
+    "cmd.exe",
+    "cmd /c",
+    "cmd /k",
+    "start ",
+    "reg add",
+    "reg.exe",
+    "schtasks",
+    "wscript",
+    "cscript",
+    "mshta",
+    "rundll32",
+    "regsvr32",
+    "certutil",
+    "bitsadmin",
+    "taskkill",
+    "attrib +h",
+    "vssadmin",
+    "wmic",
+    ".exe",
+    ".bat",
+    ".ps1",
+    ".vbs",
+];
+/// pywin32 / ctypes calls that are a payload's intent on sight.
+const WIN_RISKY: &[&str] = &[
+    "startfile",
+    "ShellExecute",
+    "CreateProcess",
+    "WinExec",
+    "RegSetValue",
+    "SetValueEx",
+    "CreateKey",
+    "CryptUnprotectData",
+    "SetClipboard",
+    "GetAsyncKeyState",
+    "SetWindowsHookEx",
+    "URLDownloadToFile",
+    "VirtualAlloc",
+    "CreateRemoteThread",
+    "WriteProcessMemory",
+    "WScript",
+    "Shell.Application",
+    "keybd_event",
+    "SetFileAttributes",
+    "MessageBox",
+    "IsDebuggerPresent",
+    "CreateShortcut",
+    "CredRead",
+    "BlockInput",
 ];
 /// Writes here survive the install and run later.
 const PERSIST_PATHS: &[&str] = &[
@@ -268,8 +350,14 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
         "open" => {
             let mode = a1.clone();
             let writing = mode.contains(['w', 'a', 'x', '+']);
+            let lower = a0.to_ascii_lowercase();
             if writing && PERSIST_PATHS.iter().any(|p| a0.contains(p)) {
                 ("write", format!("writes {}", tilde(raw, &a0)))
+            } else if writing && WIN_EXEC.iter().any(|x| lower.ends_with(x)) {
+                (
+                    "drop-exe",
+                    format!("writes the Windows program {}", tilde(raw, &a0)),
+                )
             } else if SECRET_PATHS.iter().any(|p| a0.contains(p)) {
                 ("read-secret", format!("reads {}", tilde(raw, &a0)))
             } else {
@@ -295,6 +383,26 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
         ),
         "os.remove" | "shutil.rmtree" => ("delete", format!("deletes {}", tilde(raw, &a0))),
         api if is_spawn(api) => ("exec", format!("runs `{}`", short(&spawn_text(e)?, 160))),
+        "sluice.win" => {
+            let rest: Vec<&str> = e.args.iter().skip(1).map(String::as_str).collect();
+            if let Some(m) = a0.strip_prefix("import ") {
+                ("windows", format!("imports the Windows module {m}"))
+            } else if a0 == "os.startfile" {
+                (
+                    "windows",
+                    format!("starts {} with os.startfile", tilde(raw, &a1)),
+                )
+            } else {
+                (
+                    "windows",
+                    format!("calls {a0}({})", short(&rest.join(", "), 200)),
+                )
+            }
+        }
+        "sluice.import-missing" => (
+            "missing-module",
+            format!("imports {a0}, which this machine does not have"),
+        ),
         _ => return None,
     };
     Some((r.0.to_owned(), r.1))
@@ -480,6 +588,12 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
         let Some((kind, mut what)) = runtime_step(&raw, e) else {
             continue;
         };
+        if let Some(via) = &e.via {
+            // It happened inside a dependency the package called: the
+            // package line is the culprit, the dependency line is where.
+            let (f, l, _) = locate(via);
+            what.push_str(&format!(" (inside {f}:{l})"));
+        }
         // Files, env and native loads done by build tooling on the
         // package's behalf (setuptools inside setup()) are not its doing.
         if !e.direct
@@ -1045,6 +1159,21 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             )),
             "exec" if s.layer == Layer::Runtime && s.file.as_deref() != Some("package.json") => {
                 let dl = DOWNLOADERS.iter().any(|d| s.what.contains(d));
+                let lower = s.what.to_ascii_lowercase();
+                if WIN_TOOLS.iter().any(|t| lower.contains(t)) {
+                    push(
+                        &mut out,
+                        finding(
+                            rules::WINDOWS,
+                            "windows-payload",
+                            Severity::High,
+                            Confidence::High,
+                            s,
+                            format!("starts a Windows program or tool: {}", short(&s.what, 160)),
+                        )
+                        .excerpt(&s.what),
+                    );
+                }
                 Some(
                     finding(
                         rules::SPAWN,
@@ -1120,6 +1249,49 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 s,
                 format!("writes a file that runs later: {}", s.what),
             )),
+            "drop-exe" => Some(finding(
+                rules::WINDOWS,
+                "windows-payload",
+                Severity::High,
+                Confidence::High,
+                s,
+                format!("drops a Windows program: {}", s.what),
+            )),
+            "windows" => {
+                let import = s.what.starts_with("imports the Windows module");
+                let risky = WIN_RISKY.iter().any(|k| s.what.contains(k));
+                Some(
+                    finding(
+                        rules::WINDOWS,
+                        "windows-payload",
+                        if risky {
+                            Severity::High
+                        } else if import {
+                            Severity::Low
+                        } else {
+                            Severity::Medium
+                        },
+                        Confidence::High,
+                        s,
+                        format!("acts as on Windows: {}", short(&s.what, 200)),
+                    )
+                    .excerpt(&s.what),
+                )
+            }
+            "missing-module" => Some(
+                finding(
+                    rules::MISSING_MODULE,
+                    "missing-module",
+                    Severity::Low,
+                    Confidence::Medium,
+                    s,
+                    format!(
+                        "{} — what the code meant to do after this was not seen",
+                        s.what
+                    ),
+                )
+                .excerpt(&s.what),
+            ),
             "native-load" => Some(finding(
                 rules::NATIVE,
                 "loads-native-code",
@@ -1248,6 +1420,7 @@ mod tests {
             direct: true,
             lifecycle: None,
             spawns_lifecycle: None,
+            via: None,
         };
         assert_eq!(spawn_text(&e).as_deref(), Some("curl -s http://x"));
     }

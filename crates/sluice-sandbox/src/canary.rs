@@ -28,6 +28,9 @@ pub(crate) struct Bait {
     pub env: Vec<(String, String)>,
     pub hostname: String,
     pub user: String,
+    /// Values written into SQLite decoys by [`write_binary_decoys`]:
+    /// (saved password, session cookie).
+    pub browser: (String, String),
 }
 
 /// A small non-cryptographic generator seeded from the clock, the pid and
@@ -102,6 +105,35 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
     let gh_env = format!("ghp_{}", rng.string(ALNUM, 36));
     let git_cred = rng.string(ALNUM, 24);
     let azure_env = rng.string(ALNUM, 34);
+    // Stores a stealer goes for: a Discord token in the client's leveldb, a
+    // saved browser password and session cookie (SQLite, written later), a
+    // wallet seed, cluster and cloud tokens, a key left in shell history.
+    let discord = format!(
+        "{}.{}.{}",
+        rng.string(ALNUM, 24),
+        rng.string(ALNUM, 6),
+        rng.string(ALNUM, 38)
+    );
+    let browser_pw = rng.string(ALNUM, 18);
+    let browser_cookie = rng.string(ALNUM, 40);
+    let wallet_seed = (0..12)
+        .map(|_| {
+            const WORDS: &[&str] = &[
+                "orbit", "maple", "velvet", "canyon", "ladder", "pepper", "quartz", "ripple",
+                "saddle", "timber", "umbrella", "walnut", "anchor", "bronze", "cactus", "dolphin",
+            ];
+            WORDS[rng.below(WORDS.len() as u64) as usize]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " "
+        + &rng.string(b"abcdefghijklmnopqrstuvwxyz", 8);
+    let kube_token = format!("eyJhbGciOiJSUzI1NiIs{}", rng.string(ALNUM, 60));
+    let gcloud_refresh = format!("1//0{}", rng.string(ALNUM, 60));
+    let docker_auth = rng.string(ALNUM, 32);
+    let history_key = format!("sk-{}", rng.string(ALNUM, 40));
+    let corp = ["acme", "northwind", "globex", "initech"][rng.below(4) as usize];
+    let ff_profile = rng.string(LOWER, 8);
 
     let c = |label: &str, planted: &str, value: &str| Canary {
         label: label.to_owned(),
@@ -128,6 +160,34 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
         c("github-token", "env GITHUB_TOKEN", &gh_env),
         c("git-credentials", "~/.git-credentials", &git_cred),
         c("azure-client-secret", "env AZURE_CLIENT_SECRET", &azure_env),
+        c(
+            "discord-token",
+            "~/.config/discord/Local Storage/leveldb",
+            &discord,
+        ),
+        c(
+            "browser-password",
+            "~/.config/google-chrome/Default/Login Data",
+            &browser_pw,
+        ),
+        c(
+            "browser-cookie",
+            "~/.config/google-chrome/Default/Cookies",
+            &browser_cookie,
+        ),
+        c(
+            "wallet-seed",
+            "~/.electrum/wallets/default_wallet",
+            wallet_seed.rsplit(' ').next().unwrap_or(""),
+        ),
+        c("kube-token", "~/.kube/config", &kube_token),
+        c(
+            "gcloud-refresh-token",
+            "~/.config/gcloud/application_default_credentials.json",
+            &gcloud_refresh,
+        ),
+        c("docker-auth", "~/.docker/config.json", &docker_auth),
+        c("api-key", "~/.bash_history", &history_key),
         c("hostname", "host name", &hostname),
         c("username", "user name", &user),
     ];
@@ -145,7 +205,7 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
         ),
         (
             ".npmrc".to_owned(),
-            format!("//registry.example.invalid/:_authToken={npmrc_token}\n"),
+            format!("//npm.{corp}-internal.net/:_authToken={npmrc_token}\n"),
         ),
         (
             ".pypirc".to_owned(),
@@ -155,7 +215,82 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
         ),
         (
             ".git-credentials".to_owned(),
-            format!("https://{user}:{git_cred}@git.example.invalid\n"),
+            format!("https://{user}:{git_cred}@git.{corp}-internal.net\n"),
+        ),
+        (
+            ".gitconfig".to_owned(),
+            format!(
+                "[user]\n\tname = {user}\n\temail = {user}@{corp}.com\n[credential]\n\thelper = store\n"
+            ),
+        ),
+        (
+            ".bash_history".to_owned(),
+            format!(
+                "git status\ncd project\npython -m venv .venv\nsource .venv/bin/activate\npip install -r requirements.txt\nexport OPENAI_API_KEY={history_key}\npytest -q\ngit push origin main\ndocker compose up -d\nkubectl get pods\n"
+            ),
+        ),
+        (
+            ".config/discord/Local Storage/leveldb/000005.ldb".to_owned(),
+            format!("\u{1}_https://discord.com\u{0}\u{1}token\u{1}\"{discord}\"\n"),
+        ),
+        (
+            ".config/discord/Local Storage/leveldb/LOG".to_owned(),
+            "2026/11/30-09:12:01.512 1f04 Recovering log #3\n".to_owned(),
+        ),
+        (
+            ".config/google-chrome/Local State".to_owned(),
+            format!(
+                "{{\"os_crypt\":{{\"encrypted_key\":\"RFBBUEkB{}\"}},\"profile\":{{\"last_used\":\"Default\"}}}}\n",
+                rng.string(B64, 300)
+            ),
+        ),
+        (
+            format!(".mozilla/firefox/{ff_profile}.default-release/logins.json"),
+            format!(
+                "{{\"nextId\":2,\"logins\":[{{\"id\":1,\"hostname\":\"https://mail.{corp}.com\",\"encryptedUsername\":\"MDoEEPgAAAAA{}\",\"encryptedPassword\":\"MEIEEPgAAAAA{}\"}}]}}\n",
+                rng.string(B64, 40),
+                rng.string(B64, 40)
+            ),
+        ),
+        (
+            ".mozilla/firefox/profiles.ini".to_owned(),
+            format!(
+                "[Profile0]\nName=default-release\nIsRelative=1\nPath={ff_profile}.default-release\nDefault=1\n"
+            ),
+        ),
+        (
+            ".electrum/wallets/default_wallet".to_owned(),
+            format!(
+                "{{\"seed_version\": 52, \"keystore\": {{\"type\": \"bip32\", \"seed\": \"{wallet_seed}\"}}, \"wallet_type\": \"standard\"}}\n"
+            ),
+        ),
+        (
+            ".config/Exodus/exodus.wallet/seed.seco".to_owned(),
+            rng.string(B64, 200),
+        ),
+        (
+            ".local/share/TelegramDesktop/tdata/key_datas".to_owned(),
+            rng.string(B64, 120),
+        ),
+        (
+            ".kube/config".to_owned(),
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://k8s.{corp}-internal.net:6443\n  name: prod\ncontexts:\n- context:\n    cluster: prod\n    user: {user}\n  name: prod\ncurrent-context: prod\nusers:\n- name: {user}\n  user:\n    token: {kube_token}\n"
+            ),
+        ),
+        (
+            ".config/gcloud/application_default_credentials.json".to_owned(),
+            format!(
+                "{{\"client_id\": \"{}.apps.googleusercontent.com\", \"client_secret\": \"{}\", \"refresh_token\": \"{gcloud_refresh}\", \"type\": \"authorized_user\"}}\n",
+                rng.string(b"0123456789", 12),
+                rng.string(ALNUM, 24)
+            ),
+        ),
+        (
+            ".docker/config.json".to_owned(),
+            format!(
+                "{{\"auths\": {{\"registry.{corp}-internal.net\": {{\"auth\": \"{docker_auth}\"}}}}}}\n"
+            ),
         ),
         (
             ".bashrc".to_owned(),
@@ -180,7 +315,63 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
         env,
         hostname,
         user,
+        browser: (browser_pw, browser_cookie),
     }
+}
+
+/// Browser stores are SQLite files: a stealer opens them with `sqlite3`
+/// and sends the rows. Chrome's `Login Data` and `Cookies` (and Firefox's
+/// `cookies.sqlite`) with the tables and columns stealers query, holding
+/// this run's canary password and cookie.
+pub(crate) fn write_binary_decoys(home: &std::path::Path, bait: &Bait) -> std::io::Result<()> {
+    let (pw, cookie) = &bait.browser;
+    let chrome = home.join(".config/google-chrome/Default");
+    std::fs::create_dir_all(&chrome)?;
+    let err = |e: rusqlite::Error| std::io::Error::other(e.to_string());
+    let db = rusqlite::Connection::open(chrome.join("Login Data")).map_err(err)?;
+    db.execute_batch(
+        "CREATE TABLE logins (origin_url VARCHAR NOT NULL, action_url VARCHAR, username_element VARCHAR, \
+         username_value VARCHAR, password_element VARCHAR, password_value BLOB, date_created INTEGER NOT NULL);",
+    )
+    .map_err(err)?;
+    db.execute(
+        "INSERT INTO logins VALUES ('https://mail.example-corp.com/', '', 'email', ?1, 'password', ?2, 13370000000000000)",
+        rusqlite::params![format!("{}@example-corp.com", bait.user), format!("v10{pw}").into_bytes()],
+    )
+    .map_err(err)?;
+    drop(db);
+    let db = rusqlite::Connection::open(chrome.join("Cookies")).map_err(err)?;
+    db.execute_batch(
+        "CREATE TABLE cookies (creation_utc INTEGER NOT NULL, host_key TEXT NOT NULL, name TEXT NOT NULL, \
+         value TEXT NOT NULL, path TEXT NOT NULL, expires_utc INTEGER NOT NULL, is_secure INTEGER NOT NULL, \
+         encrypted_value BLOB DEFAULT '');",
+    )
+    .map_err(err)?;
+    db.execute(
+        "INSERT INTO cookies VALUES (13370000000000000, '.example-corp.com', 'session', ?1, '/', 13400000000000000, 1, ?2)",
+        rusqlite::params![cookie, format!("v10{cookie}").into_bytes()],
+    )
+    .map_err(err)?;
+    drop(db);
+    if let Some(profile) = bait
+        .files
+        .iter()
+        .find_map(|(p, _)| p.strip_suffix("/logins.json"))
+    {
+        let db =
+            rusqlite::Connection::open(home.join(profile).join("cookies.sqlite")).map_err(err)?;
+        db.execute_batch(
+            "CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, name TEXT, value TEXT, host TEXT, path TEXT, expiry INTEGER);",
+        )
+        .map_err(err)?;
+        db.execute(
+            "INSERT INTO moz_cookies (name, value, host, path, expiry) VALUES ('session', ?1, '.example-corp.com', '/', 1900000000)",
+            rusqlite::params![cookie],
+        )
+        .map_err(err)?;
+        std::fs::write(home.join(profile).join("key4.db"), b"SQLite format 3\0")?;
+    }
+    Ok(())
 }
 
 /// How a canary was found in a payload.

@@ -38,6 +38,10 @@ pub(crate) struct AppEvent {
     pub lifecycle: Option<String>,
     /// The npm lifecycle script a spawn starts (from the child's env).
     pub spawns_lifecycle: Option<String>,
+    /// Where it happened when that was inside a dependency the package
+    /// called (`requests/sessions.py:589:request`); the culprit is the
+    /// package frame that called it.
+    pub via: Option<String>,
 }
 
 fn s(v: &Value) -> String {
@@ -98,6 +102,7 @@ pub(crate) fn parse(text: &str) -> Vec<AppEvent> {
             direct: m.get("direct").and_then(Value::as_bool).unwrap_or(true),
             lifecycle,
             spawns_lifecycle,
+            via: m.get("via").and_then(Value::as_str).map(str::to_owned),
         });
     }
     out

@@ -24,7 +24,9 @@
 mod analyze;
 mod canary;
 mod hooks;
+mod machine;
 mod netns;
+pub mod profile;
 mod render;
 mod runner;
 mod sink;
@@ -99,6 +101,18 @@ pub struct SandboxOptions {
     /// Copy the raw observations (strace logs, hook events) here after the
     /// run, for debugging the sandbox itself.
     pub keep: Option<PathBuf>,
+    /// A dependency profile's site folder (see [`profile`]): shown
+    /// read-only on the sandbox venv's `sys.path` so the package's imports
+    /// of `requests`, `cryptography`, … succeed offline.
+    pub python_profile: Option<PathBuf>,
+    /// Show package code (only package code) a Windows machine: `os.name`
+    /// is `nt`, `platform.system()` is `Windows`, `os.startfile` and
+    /// pywin32-style modules exist and record every call, `APPDATA` and
+    /// friends are set. Payloads gated on Windows then run and show intent.
+    pub windows_persona: bool,
+    /// Look like a CI runner (`CI`, `GITHUB_ACTIONS`-style variables)
+    /// instead of a developer's laptop.
+    pub ci_runner: bool,
 }
 
 impl Default for SandboxOptions {
@@ -119,6 +133,9 @@ impl Default for SandboxOptions {
             npm: None,
             work_root: None,
             keep: None,
+            python_profile: None,
+            windows_persona: true,
+            ci_runner: false,
         }
     }
 }

@@ -17,6 +17,7 @@ use sluice_model::Ecosystem;
 
 use crate::canary::{Bait, Rng, make_bait};
 use crate::hooks::{self, AppEvent, DRIVER_JS, DRIVER_PY, HOOK_JS, HOOK_PY};
+use crate::machine::{Machine, WINDOWS_DIRS};
 use crate::sink::{NetRecord, Sink, SinkLimits};
 use crate::strace::{self, SysKind, TRACE_SET, Trace};
 use crate::{
@@ -175,6 +176,11 @@ fn probe_node(opts: &SandboxOptions) -> Result<Node, SandboxError> {
 }
 
 /// Host folders the sandbox hides behind empty tmpfs mounts.
+/// The `.pth` file that loads the Python hook (and adds the profile).
+pub(crate) const HOOK_PTH: &str = "_virtualenv.pth";
+/// The Python hook's module file.
+pub(crate) const HOOK_MODULE: &str = "_virtualenv.py";
+
 const HIDDEN: &[&str] = &[
     "/root", "/home", "/tmp", "/var/tmp", "/run", "/work", "/mnt", "/media", "/srv",
 ];
@@ -206,6 +212,9 @@ struct Ctx {
     bait: Bait,
     env: Vec<(String, String)>,
     binds: Vec<(PathBuf, PathBuf)>,
+    /// Read-only binds applied after the home and `/proc` are in place
+    /// (the dependency profile in the home, machine facts over `/proc`).
+    late_binds: Vec<(PathBuf, String)>,
 }
 
 pub(crate) fn run(input: &Path, opts: &SandboxOptions) -> Result<SandboxReport, SandboxError> {
@@ -370,6 +379,15 @@ fn supervise(
     for (rel, text) in &bait.files {
         write(&host_home.join(rel), text)?;
     }
+    crate::canary::write_binary_decoys(&host_home, &bait)?;
+    let host_cpus =
+        std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1));
+    let machine = Machine::new(&mut rng, host_cpus);
+    if opts.windows_persona {
+        for d in WINDOWS_DIRS {
+            std::fs::create_dir_all(host_home.join(d))?;
+        }
+    }
     std::fs::set_permissions(
         host_home.join(".ssh/id_rsa"),
         std::fs::Permissions::from_mode(0o600),
@@ -411,6 +429,18 @@ fn supervise(
         &meta_dir.join("etc/hostname"),
         &format!("{}\n", bait.hostname),
     )?;
+    // The machine: a login record, CPUs and uptime of a used laptop.
+    let login_pid = 900 + u32::try_from(rng.below(60_000)).unwrap_or(0);
+    std::fs::write(
+        meta_dir.join("etc/utmp"),
+        machine.utmp(&bait.user, login_pid),
+    )?;
+    write(
+        &meta_dir.join("proc/cpuinfo"),
+        &machine.cpuinfo(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default()),
+    )?;
+    write(&meta_dir.join("proc/uptime"), &machine.uptime())?;
+    write(&meta_dir.join("proc/cpu_range"), &machine.cpu_range())?;
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let mut pw: String = passwd
         .lines()
@@ -431,6 +461,7 @@ fn supervise(
     // 5. Interpreter folders that live under hidden or private folders are
     //    bind-mounted (read-only inside) so the sandbox can reach them.
     let mut needed: Vec<PathBuf> = Vec::new();
+    let mut late_binds: Vec<(PathBuf, String)> = Vec::new();
     let mut path_dirs = vec![
         format!("{home}/.venv/bin"),
         "/usr/local/bin".into(),
@@ -465,8 +496,43 @@ fn supervise(
                 py.version
             ),
         )?;
-        write(&site.join("00sluice.pth"), "import sluice_hook\n")?;
-        write(&site.join("sluice_hook.py"), &bake(HOOK_PY))?;
+        // Named as virtualenv names its own site hook: an ordinary file
+        // in an ordinary venv.
+        let deps_inside = format!("{home}/.local/lib/python{short}/site-packages");
+        let mut pth = String::new();
+        if let Some(profile) = &opts.python_profile {
+            let at = meta_dir.join("bind/profile");
+            std::fs::create_dir_all(&at)?;
+            std::fs::create_dir_all(
+                host_home.join(deps_inside.trim_start_matches(&format!("{home}/"))),
+            )?;
+            mount(
+                Some(profile.as_path()),
+                &at,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .map_err(|e| SandboxError::Setup(format!("bind {}: {e}", profile.display())))?;
+            late_binds.push((at, deps_inside.clone()));
+            pth.push_str(&deps_inside);
+            pth.push('\n');
+        }
+        pth.push_str("import _virtualenv\n");
+        write(&site.join(HOOK_PTH), &pth)?;
+        write(
+            &site.join(HOOK_MODULE),
+            &bake(HOOK_PY)
+                .replace(
+                    "@@DEPS@@",
+                    if opts.python_profile.is_some() {
+                        &deps_inside
+                    } else {
+                        ""
+                    },
+                )
+                .replace("@@WINDOWS@@", if opts.windows_persona { "1" } else { "0" }),
+        )?;
         // Build tooling comes from the host interpreter, linked in, so the
         // offline install can build an sdist without an index.
         for dir in &py.site_dirs {
@@ -533,7 +599,6 @@ fn supervise(
         ("USER".into(), bait.user.clone()),
         ("LOGNAME".into(), bait.user.clone()),
         ("PATH".into(), path_dirs.join(":")),
-        ("LANG".into(), "C.UTF-8".into()),
         ("TERM".into(), "xterm-256color".into()),
         ("SHELL".into(), "/bin/bash".into()),
         ("TMPDIR".into(), "/tmp".into()),
@@ -544,7 +609,25 @@ fn supervise(
         ),
         ("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into()),
     ];
+    env.extend(crate::machine::session_env(
+        &mut rng,
+        &bait.user,
+        &home,
+        opts.ci_runner,
+        opts.windows_persona,
+    ));
     env.extend(bait.env.iter().cloned());
+    late_binds.push((meta_dir.join("etc/utmp"), "/run/utmp".into()));
+    if std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|t| t.contains("processor")) {
+        late_binds.push((meta_dir.join("proc/cpuinfo"), "/proc/cpuinfo".into()));
+    }
+    late_binds.push((meta_dir.join("proc/uptime"), "/proc/uptime".into()));
+    for f in ["online", "possible", "present"] {
+        let at = format!("/sys/devices/system/cpu/{f}");
+        if Path::new(&at).is_file() {
+            late_binds.push((meta_dir.join("proc/cpu_range"), at));
+        }
+    }
 
     let ctx = Ctx {
         pre,
@@ -556,6 +639,7 @@ fn supervise(
         bait,
         env,
         binds,
+        late_binds,
     };
 
     // 6. The fake world, then the phases.
@@ -658,7 +742,7 @@ fn supervise(
         Vec::new()
     } else {
         let host_site = host_home.join(venv_site.trim_start_matches(&format!("{home}/")));
-        ["00sluice.pth", "sluice_hook.py"]
+        [HOOK_PTH, HOOK_MODULE]
             .iter()
             .map(|n| {
                 let p = host_site.join(n);
@@ -719,7 +803,7 @@ fn supervise(
                 let hook = name.ends_with(".pth")
                     || name == "sitecustomize.py"
                     || name == "usercustomize.py";
-                if !hook || name == "00sluice.pth" || e.file_type().is_ok_and(|t| t.is_symlink()) {
+                if !hook || name == HOOK_PTH || e.file_type().is_ok_and(|t| t.is_symlink()) {
                     continue;
                 }
                 let text = read_bounded(&e.path(), 64 << 10);
@@ -894,6 +978,9 @@ fn run_phase(
                 .arg(format!("/etc/{f}"));
         }
     }
+    for (from, to) in &ctx.late_binds {
+        c.arg("--ro-bind").arg(from).arg(to);
+    }
     c.args(["--cap-drop", "ALL", "--clearenv"]);
     for (k, v) in &ctx.env {
         c.args(["--setenv", k, v]);
@@ -908,9 +995,14 @@ fn run_phase(
         ctx.opts.memory_bytes,
         ctx.opts.max_file_bytes,
     );
+    // The login uid the kernel keeps per process (audit): the throw-away
+    // uid, which the sandbox's user namespace shows as the person's 1000,
+    // so glibc's getlogin() (`os.getlogin()`, `logname`) names them.
+    let loginuid = ctx.uid.to_string().into_bytes();
     // SAFETY: the closure runs between fork and exec and only calls
-    // setrlimit(2) and prctl(2), which are async-signal-safe; it allocates
-    // nothing.
+    // setrlimit(2), prctl(2), open(2), write(2) and close(2), which are
+    // async-signal-safe; it allocates nothing (the loginuid bytes are made
+    // before the fork).
     #[allow(unsafe_code)]
     unsafe {
         c.pre_exec(move || {
@@ -923,6 +1015,13 @@ fn run_phase(
             // --die-with-parent and the pid namespace, the sandbox) dies too.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // Best effort (needs audit support and CAP_AUDIT_CONTROL): the
+            // hook falls back to the account name when there is none.
+            let fd = libc::open(c"/proc/self/loginuid".as_ptr(), libc::O_WRONLY);
+            if fd >= 0 {
+                libc::write(fd, loginuid.as_ptr().cast(), loginuid.len());
+                libc::close(fd);
             }
             Ok(())
         });

@@ -200,7 +200,7 @@ fn removing_the_hook_is_reported() {
     if !available() {
         return;
     }
-    let body = "import site, glob\nfor d in site.getsitepackages():\n    for p in glob.glob(os.path.join(d, '*sluice*')):\n        os.remove(p)\n";
+    let body = "import site, glob\nfor d in site.getsitepackages():\n    for p in glob.glob(os.path.join(d, '_virtualenv*')):\n        os.remove(p)\n";
     let r = run_inline("unhook", body);
     assert!(
         r.findings.iter().any(|f| f.rule.as_str() == "DYN712"),

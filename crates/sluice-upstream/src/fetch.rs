@@ -215,6 +215,84 @@ async fn fetch_pypi(
     })
 }
 
+/// Download one file of each PyPI project in `names`, the file chosen by
+/// `pick` from the project's index page (e.g. the newest wheel this
+/// interpreter can install). One result per name, in order; each checked
+/// against the page's sha256.
+///
+/// # Errors
+/// Per name, see [`FetchError`]; the outer error is a runtime failure.
+pub fn fetch_pypi_picked_blocking(
+    names: &[&str],
+    upstreams: &Upstreams,
+    pick: &dyn Fn(&[IndexFile]) -> Option<IndexFile>,
+) -> Result<Vec<Result<Downloaded, FetchError>>, FetchError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(FetchError::Runtime)?;
+    rt.block_on(async {
+        let client = client()?;
+        let index = upstreams
+            .pypi_simple
+            .as_ref()
+            .ok_or(FetchError::NoUpstream(Ecosystem::PyPI))?;
+        let mut out = Vec::new();
+        for name in names {
+            out.push(fetch_picked(&client, index, name, pick).await);
+        }
+        Ok(out)
+    })
+}
+
+async fn fetch_picked(
+    client: &reqwest::Client,
+    index: &Url,
+    name: &str,
+    pick: &dyn Fn(&[IndexFile]) -> Option<IndexFile>,
+) -> Result<Downloaded, FetchError> {
+    let page = index
+        .join(&format!("{name}/"))
+        .map_err(|e| FetchError::Malformed {
+            url: index.to_string(),
+            detail: e.to_string(),
+        })?;
+    let body = get(
+        client,
+        &page,
+        "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
+    )
+    .await?;
+    let files = if body.first() == Some(&b'{') {
+        parse_simple_json(&body, &page).map_err(|detail| FetchError::Malformed {
+            url: page.to_string(),
+            detail,
+        })?
+    } else {
+        parse_simple_html(&String::from_utf8_lossy(&body), &page)
+    };
+    let file = pick(&files)
+        .ok_or_else(|| FetchError::NotFound(format!("{name}: no suitable file on the index")))?;
+    let bytes = get(client, &file.url, "*/*").await?;
+    let sha256 = Sha256::of(&bytes);
+    if let Some(expected) = &file.sha256
+        && !expected.eq_ignore_ascii_case(&sha256.to_hex())
+    {
+        return Err(FetchError::DigestMismatch {
+            url: file.url.to_string(),
+            expected: expected.clone(),
+            actual: sha256.to_hex(),
+        });
+    }
+    Ok(Downloaded {
+        filename: file.filename.clone(),
+        version: file.version().unwrap_or_default().to_owned(),
+        url: file.url.clone(),
+        bytes,
+        sha256,
+    })
+}
+
 /// Choose which file of a project page to fetch.
 fn choose_pypi<'a>(files: &'a [IndexFile], version: Option<&str>) -> Option<&'a IndexFile> {
     let candidates: Vec<&IndexFile> = match version {

@@ -20,5 +20,5 @@ mod npm;
 mod pypi;
 
 pub use config::{Upstreams, discover};
-pub use fetch::{Downloaded, FetchError, fetch, fetch_blocking};
+pub use fetch::{Downloaded, FetchError, fetch, fetch_blocking, fetch_pypi_picked_blocking};
 pub use pypi::{IndexFile, parse_simple_html, parse_simple_json};
