@@ -230,6 +230,39 @@ pub(crate) const WINDOWS_DIRS: &[&str] = &[
     "Windows/System32",
 ];
 
+/// Windows programs the persona provides as do-nothing stand-ins.
+pub(crate) const WINDOWS_TOOLS: &[&str] = &[
+    "start",
+    "powershell",
+    "powershell.exe",
+    "pwsh",
+    "cmd",
+    "cmd.exe",
+    "reg",
+    "reg.exe",
+    "schtasks",
+    "schtasks.exe",
+    "taskkill",
+    "taskkill.exe",
+    "wmic",
+    "attrib",
+    "certutil",
+    "certutil.exe",
+    "bitsadmin",
+    "mshta",
+    "rundll32",
+    "regsvr32",
+    "cscript",
+    "wscript",
+    "explorer",
+    "explorer.exe",
+    "tasklist",
+    "vssadmin",
+    "netsh",
+    "ipconfig",
+    "systeminfo",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

