@@ -250,6 +250,7 @@ impl AppState {
         Ok(PackageFacts {
             decisions: self.store.decisions_for(eco, name)?,
             artifacts: self.store.artifacts_of(eco, name, None)?,
+            sandbox: self.store.sandbox_jobs_of(eco, name)?,
         })
     }
 
@@ -992,7 +993,7 @@ fn filter_page<'a>(
                         f.upload_time.as_deref(),
                         facts,
                     )
-                    .allowed()
+                    .listed()
                 })
         })
         .collect();
@@ -1003,7 +1004,7 @@ fn filter_page<'a>(
             allowed_versions
                 .get(v.as_str())
                 .copied()
-                .unwrap_or_else(|| st.judge(Ecosystem::PyPI, name, v, None, facts).allowed())
+                .unwrap_or_else(|| st.judge(Ecosystem::PyPI, name, v, None, facts).listed())
         })
         .cloned()
         .collect();
@@ -1263,13 +1264,18 @@ async fn pypi_metadata(st: &AppState, name: &str, row: &FileRow) -> Response {
         Ok(f) => f,
         Err(e) => return store_err(&e),
     };
-    if let Some((reason, _)) = refused(&st.judge(
+    // A version held for its sandbox run stays listed, so its metadata
+    // (no code) is served and resolvers go on to ask for the file.
+    let gate = st.judge(
         Ecosystem::PyPI,
         name,
         &row.version,
         row.upload_time.as_deref(),
         &facts,
-    )) {
+    );
+    if !gate.listed()
+        && let Some((reason, _)) = refused(&gate)
+    {
         return forbidden(&reason, "refused");
     }
     let expected: Option<Sha256> = row.metadata_sha256.as_deref().and_then(|h| h.parse().ok());
@@ -1733,7 +1739,7 @@ async fn npm_packument(
                 v.file.upload_time.as_deref(),
                 &facts,
             )
-            .allowed()
+            .listed()
         })
         .collect();
     let base = base_url(st, headers);
@@ -1826,10 +1832,12 @@ async fn npm_audit(st: &AppState, headers: &HeaderMap, body: Body) -> Response {
         }
         let mut bad: Vec<(String, String, RefuseKind)> = Vec::new();
         for v in versions.iter().filter(|v| npm::safe_version(v)) {
-            // Cooldown is not a vulnerability: judge without the upload time.
+            // Cooldown is not a vulnerability (judged without the upload
+            // time), nor is a sandbox run still to come.
             if let Gate::Refuse { kind, reason } =
                 st.judge(Ecosystem::Npm, name.as_str(), v, None, &facts)
                 && kind != RefuseKind::Cooldown
+                && kind != RefuseKind::Pending
             {
                 bad.push((v.clone(), reason, kind));
             }
