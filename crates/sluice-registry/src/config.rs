@@ -32,6 +32,9 @@ pub struct Config {
     pub client_header_timeout_secs: u64,
     /// In-memory copies of hot artifacts.
     pub cache: CacheConfig,
+    /// The second opinion: which artifacts the dynamic sandbox runs, and
+    /// its limits.
+    pub sandbox: SandboxConfig,
 }
 
 impl Default for Config {
@@ -46,6 +49,59 @@ impl Default for Config {
             admin: AdminConfig::default(),
             client_header_timeout_secs: 20,
             cache: CacheConfig::default(),
+            sandbox: SandboxConfig::default(),
+        }
+    }
+}
+
+/// Which artifacts the dynamic sandbox runs after the static judge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxRun {
+    /// Never (the default).
+    None,
+    /// Artifacts the static judge calls `suspicious`.
+    Suspicious,
+    /// Artifacts with code that runs at install time (setup.py and other
+    /// install hooks, `.pth` files, npm `preinstall`/`install`/`postinstall`
+    /// scripts, `binding.gyp`), whatever their static verdict.
+    InstallTime,
+    /// Every artifact.
+    All,
+}
+
+/// The gate's second opinion: the dynamic sandbox (`sluice-sandbox`).
+/// Artifacts the static judge calls `malicious` are never run (the
+/// sandbox's findings can only add to a verdict, and that one cannot get
+/// worse).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Which artifacts to run.
+    pub run: SandboxRun,
+    /// Wall-clock limit of each sandbox phase (install, import), seconds.
+    pub timeout_secs: u64,
+    /// Address-space limit of each sandboxed process, MiB.
+    pub memory_mib: u64,
+    /// Sandbox runs at once; further held artifacts wait their turn.
+    pub max_concurrent: usize,
+    /// How long a download request for a held artifact waits for its run
+    /// to finish before it is answered 503 (0 = answer at once). Keep it
+    /// under the clients' read timeout (pip: 15 s).
+    pub wait_secs: u64,
+    /// The `Retry-After` sent with that 503.
+    pub retry_after_secs: u64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            run: SandboxRun::None,
+            timeout_secs: 90,
+            memory_mib: 4096,
+            max_concurrent: 1,
+            wait_secs: 10,
+            retry_after_secs: 10,
         }
     }
 }
@@ -239,5 +295,37 @@ memory_bytes = 0
         assert_eq!(c.cache.memory_bytes, 0);
         assert_eq!(c.cache.memory_max_file_bytes, 16 << 20);
         assert!(Config::parse("nonsense = 1").is_err());
+    }
+
+    #[test]
+    fn sandbox_section() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.sandbox.run, SandboxRun::None);
+        assert_eq!(c.sandbox.max_concurrent, 1);
+        let c = Config::parse(
+            r#"
+[sandbox]
+run = "install-time"
+timeout_secs = 30
+max_concurrent = 2
+memory_mib = 1024
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.sandbox.run, SandboxRun::InstallTime);
+        assert_eq!(c.sandbox.timeout_secs, 30);
+        assert_eq!(c.sandbox.max_concurrent, 2);
+        assert_eq!(c.sandbox.memory_mib, 1024);
+        assert_eq!(c.sandbox.wait_secs, 10);
+        for (text, want) in [
+            ("none", SandboxRun::None),
+            ("suspicious", SandboxRun::Suspicious),
+            ("all", SandboxRun::All),
+        ] {
+            let c = Config::parse(&format!("[sandbox]\nrun = \"{text}\"\n")).unwrap();
+            assert_eq!(c.sandbox.run, want);
+        }
+        assert!(Config::parse("[sandbox]\nrun = \"sometimes\"\n").is_err());
+        assert!(Config::parse("[sandbox]\ntimeout = 1\n").is_err());
     }
 }

@@ -11,8 +11,13 @@
 //! block takes effect on the next request, cached copies included. Every
 //! artifact request is written to the audit log.
 //!
-//! This crate must not execute package code, and must never write outside
-//! the configured data dir.
+//! With `[sandbox] run` set, chosen artifacts also get a second opinion
+//! from the dynamic sandbox ([`second`]) and are held (answered 503) until
+//! it has run; its findings are merged into the stored verdict.
+//!
+//! This crate must not execute package code other than through
+//! `sluice_sandbox::run` (its own network namespace, only loopback), and
+//! must never write outside the configured data dir.
 #![warn(missing_docs)]
 
 pub mod config;
@@ -20,10 +25,12 @@ mod hot;
 pub mod npm;
 pub mod policy;
 pub mod pypi;
+pub mod second;
 mod server;
 
 pub use config::Config;
-pub use server::{AppState, Scanner, StaticScanner, router, serve};
+pub use second::{Observed, SandboxOpinion, SecondOpinion};
+pub use server::{AppState, Judged, Scanner, StaticScanner, router, serve};
 
 /// Errors of the gate.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,9 @@
 //! The decision for one version: manual decisions, waivers, verdicts,
-//! cooldown. Evaluated on every request from the current store contents,
+//! sandbox holds, cooldown. Evaluated on every request from the current store contents,
 //! so a block takes effect on the next request, cache hits included.
 
 use sluice_model::{Ecosystem, PackageSpec, VerdictLevel};
-use sluice_store::{Action, ArtifactRow, Decision};
+use sluice_store::{Action, ArtifactRow, Decision, JobState, SandboxJob};
 
 use crate::config::{OnVerdict, PolicyConfig};
 
@@ -16,6 +16,9 @@ pub enum RefuseKind {
     Held,
     /// Younger than the minimum release age.
     Cooldown,
+    /// A file of the version is waiting for its sandbox run: a temporary
+    /// refusal (503 + `Retry-After`), and the version stays listed.
+    Pending,
 }
 
 /// The gate's answer for one version.
@@ -38,6 +41,21 @@ impl Gate {
     pub fn allowed(&self) -> bool {
         matches!(self, Gate::Allow)
     }
+
+    /// Whether the version is listed in project pages and packuments:
+    /// allowed, or only waiting for its sandbox run (so that a resolver
+    /// retries the held file instead of silently picking another version).
+    #[must_use]
+    pub fn listed(&self) -> bool {
+        matches!(
+            self,
+            Gate::Allow
+                | Gate::Refuse {
+                    kind: RefuseKind::Pending,
+                    ..
+                }
+        )
+    }
 }
 
 /// Everything known about one package, loaded once per request.
@@ -47,6 +65,8 @@ pub struct PackageFacts {
     pub decisions: Vec<Decision>,
     /// Judged artifacts of the package.
     pub artifacts: Vec<ArtifactRow>,
+    /// Artifacts of the package held for a sandbox run.
+    pub sandbox: Vec<SandboxJob>,
 }
 
 /// Policy with parsed waivers and private-name patterns.
@@ -202,20 +222,42 @@ impl Policy {
             .iter()
             .filter(|a| a.version == version)
             .max_by_key(|a| a.verdict);
-        if let Some(a) = worst {
-            let on = match a.verdict {
-                VerdictLevel::Malicious => self.cfg.malicious,
-                VerdictLevel::Suspicious => self.cfg.suspicious,
-                VerdictLevel::Clean => OnVerdict::Allow,
+        let on = worst.map_or(OnVerdict::Allow, |a| match a.verdict {
+            VerdictLevel::Malicious => self.cfg.malicious,
+            VerdictLevel::Suspicious => self.cfg.suspicious,
+            VerdictLevel::Clean => OnVerdict::Allow,
+        });
+        if let (Some(a), OnVerdict::Block) = (worst, on) {
+            return Gate::Refuse {
+                kind: RefuseKind::Blocked,
+                reason: format!(
+                    "blocked by sluice: {} is {} (score {})",
+                    a.filename, a.verdict, a.score
+                ),
             };
-            match on {
+        }
+        // 4. Sandbox holds: a run still to come is a temporary refusal
+        //    (it may still block the version); a failed run is a scan error.
+        let holds = || facts.sandbox.iter().filter(|j| j.version == version);
+        if let Some(j) = holds().find(|j| j.state == JobState::Pending) {
+            return Gate::Refuse {
+                kind: RefuseKind::Pending,
+                reason: format!(
+                    "held by sluice until its sandbox run finishes: {} (queued {}); try again shortly",
+                    j.filename, j.queued_at
+                ),
+            };
+        }
+        for j in holds() {
+            let error = j.error.as_deref().unwrap_or("unknown error");
+            match self.cfg.scan_error {
                 OnVerdict::Allow => {}
                 OnVerdict::Block => {
                     return Gate::Refuse {
                         kind: RefuseKind::Blocked,
                         reason: format!(
-                            "blocked by sluice: {} is {} (score {})",
-                            a.filename, a.verdict, a.score
+                            "blocked by sluice: the sandbox could not run {} ({error})",
+                            j.filename
                         ),
                     };
                 }
@@ -223,14 +265,23 @@ impl Policy {
                     return Gate::Refuse {
                         kind: RefuseKind::Held,
                         reason: format!(
-                            "held for review by sluice: {} is {} (score {})",
-                            a.filename, a.verdict, a.score
+                            "held for review by sluice: the sandbox could not run {} ({error})",
+                            j.filename
                         ),
                     };
                 }
             }
         }
-        // 4. Cooldown.
+        if let (Some(a), OnVerdict::Hold) = (worst, on) {
+            return Gate::Refuse {
+                kind: RefuseKind::Held,
+                reason: format!(
+                    "held for review by sluice: {} is {} (score {})",
+                    a.filename, a.verdict, a.score
+                ),
+            };
+        }
+        // 5. Cooldown.
         if self.cfg.min_release_age_hours > 0
             && let Some(t) = upload_time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         {
@@ -339,6 +390,78 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    fn job(version: &str, state: JobState) -> SandboxJob {
+        SandboxJob {
+            sha256: "11".repeat(32),
+            ecosystem: Ecosystem::PyPI,
+            name: "p".into(),
+            version: version.into(),
+            filename: format!("p-{version}.tar.gz"),
+            state,
+            error: (state == JobState::Failed).then(|| "no bwrap".into()),
+            queued_at: String::new(),
+        }
+    }
+
+    fn kind(g: &Gate) -> Option<RefuseKind> {
+        match g {
+            Gate::Allow => None,
+            Gate::Refuse { kind, .. } => Some(*kind),
+        }
+    }
+
+    #[test]
+    fn sandbox_holds() {
+        let now = chrono::Utc::now();
+        let mut cfg = PolicyConfig {
+            suspicious: OnVerdict::Allow,
+            ..PolicyConfig::default()
+        };
+        let p = Policy::new(&cfg).unwrap();
+        let mut facts = PackageFacts::default();
+        facts.artifacts.push(art("1", VerdictLevel::Suspicious));
+        facts.sandbox.push(job("1", JobState::Pending));
+        let g = p.judge(Ecosystem::PyPI, "p", "1", None, &facts, now);
+        assert_eq!(kind(&g), Some(RefuseKind::Pending));
+        assert!(g.listed() && !g.allowed());
+        // Other versions are not held.
+        assert!(
+            p.judge(Ecosystem::PyPI, "p", "2", None, &facts, now)
+                .allowed()
+        );
+        // A blocking verdict on another file of the version is final: it
+        // wins over the hold.
+        let mut bad = art("1", VerdictLevel::Malicious);
+        bad.filename = "p-1-py3-none-any.whl".into();
+        facts.artifacts.push(bad);
+        let g = p.judge(Ecosystem::PyPI, "p", "1", None, &facts, now);
+        assert_eq!(kind(&g), Some(RefuseKind::Blocked));
+        assert!(!g.listed());
+        facts.artifacts.pop();
+        // A person's decision beats the hold.
+        facts.decisions.push(dec("1", Action::Allow));
+        assert!(
+            p.judge(Ecosystem::PyPI, "p", "1", None, &facts, now)
+                .allowed()
+        );
+        facts.decisions.clear();
+        // A failed run follows scan_error.
+        facts.sandbox[0] = job("1", JobState::Failed);
+        for (on, want) in [
+            (OnVerdict::Hold, Some(RefuseKind::Held)),
+            (OnVerdict::Block, Some(RefuseKind::Blocked)),
+            (OnVerdict::Allow, None),
+        ] {
+            cfg.scan_error = on;
+            let p = Policy::new(&cfg).unwrap();
+            let g = p.judge(Ecosystem::PyPI, "p", "1", None, &facts, now);
+            assert_eq!(kind(&g), want, "{on:?}");
+            if let Gate::Refuse { reason, .. } = g {
+                assert!(reason.contains("no bwrap"), "{reason}");
+            }
+        }
     }
 
     #[test]

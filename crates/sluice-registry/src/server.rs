@@ -4,7 +4,7 @@
 // only add noise on paths that are not hot.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,10 +19,13 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use sluice_model::{Ecosystem, PackageName, PackageSpec, Sha256, VerdictLevel};
-use sluice_store::{Action, ArtifactRow, BlobStore, Download, FileRow, Store, StoreError};
+use sluice_store::{
+    Action, ArtifactRow, BlobStore, Download, FileRow, JobState, SandboxJob, Store, StoreError,
+};
 
 use crate::config::{Config, OnVerdict};
 use crate::policy::{Gate, PackageFacts, Policy, RefuseKind};
+use crate::second::{SandboxOpinion, SecondOpinion};
 use crate::{RegistryError, npm, pypi};
 
 /// What a scanner says about one artifact.
@@ -146,6 +149,11 @@ pub struct AppState {
     hot: crate::hot::HotBlobs,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scanner: Arc<dyn Scanner>,
+    /// The second opinion (the dynamic sandbox) and its job bookkeeping.
+    opinion: Arc<dyn SecondOpinion>,
+    sandbox_slots: Arc<tokio::sync::Semaphore>,
+    sandbox_queued: Mutex<HashSet<String>>,
+    sandbox_done: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for AppState {
@@ -174,11 +182,31 @@ fn dir_url(s: &str) -> Result<url::Url, RegistryError> {
 
 impl AppState {
     /// Open the store and blob folder and build the upstream clients.
-    /// `scanner` defaults to [`AnalyzeScanner`].
+    /// `scanner` defaults to [`AnalyzeScanner`], the second opinion to
+    /// [`SandboxOpinion`].
     ///
     /// # Errors
     /// Bad configuration or an unusable data dir.
     pub fn new(cfg: Config, scanner: Option<Arc<dyn Scanner>>) -> Result<Arc<Self>, RegistryError> {
+        Self::with_second_opinion(cfg, scanner, None)
+    }
+
+    /// [`new`](Self::new) with a chosen second opinion (`None` = the real
+    /// sandbox). Artifacts held from an earlier run are re-queued when
+    /// [`serve`] starts (or by [`resume_sandbox_jobs`](Self::resume_sandbox_jobs)).
+    ///
+    /// # Errors
+    /// Bad configuration or an unusable data dir.
+    pub fn with_second_opinion(
+        cfg: Config,
+        scanner: Option<Arc<dyn Scanner>>,
+        opinion: Option<Arc<dyn SecondOpinion>>,
+    ) -> Result<Arc<Self>, RegistryError> {
+        if cfg.sandbox.max_concurrent == 0 {
+            return Err(RegistryError::Config(
+                "[sandbox] max_concurrent must be at least 1 (use run = \"none\" to turn the sandbox off)".into(),
+            ));
+        }
         let policy = Policy::new(&cfg.policy)?;
         let store = Store::open(&cfg.data_dir)?;
         let blobs = BlobStore::open(&cfg.data_dir)?;
@@ -216,6 +244,15 @@ impl AppState {
             hot: crate::hot::HotBlobs::new(cfg.cache.memory_bytes, cfg.cache.memory_max_file_bytes),
             flights: Mutex::new(HashMap::new()),
             scanner: scanner.unwrap_or_else(|| Arc::new(AnalyzeScanner)),
+            opinion: opinion.unwrap_or_else(|| {
+                Arc::new(SandboxOpinion::new(
+                    &cfg.sandbox,
+                    cfg.data_dir.join("sandbox"),
+                ))
+            }),
+            sandbox_slots: Arc::new(tokio::sync::Semaphore::new(cfg.sandbox.max_concurrent)),
+            sandbox_queued: Mutex::new(HashSet::new()),
+            sandbox_done: tokio::sync::Notify::new(),
             cfg,
         }))
     }
@@ -250,6 +287,7 @@ impl AppState {
         Ok(PackageFacts {
             decisions: self.store.decisions_for(eco, name)?,
             artifacts: self.store.artifacts_of(eco, name, None)?,
+            sandbox: self.store.sandbox_jobs_of(eco, name)?,
         })
     }
 
@@ -291,6 +329,13 @@ pub async fn serve(
     // Slow clients (slowloris) are cut off after this instead of holding a
     // connection forever.
     let header_timeout = Duration::from_secs(state.cfg.client_header_timeout_secs.max(1));
+    // Artifacts still held for a sandbox run when the gate last stopped
+    // are run again; until then they stay held.
+    match state.resume_sandbox_jobs() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} artifact(s) held for a sandbox run re-queued"),
+        Err(e) => tracing::error!("cannot re-queue held artifacts (they stay held): {e}"),
+    }
     let app = router(state);
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
@@ -737,21 +782,259 @@ impl AppState {
                 score: j.score,
                 scanned_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             };
-            st.store
-                .put_artifact(&row, &j.report_json)
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>(row)
+            let hold = crate::second::wanted(st.cfg.sandbox.run, j.level, || {
+                crate::second::has_install_time_code(&row.filename, &bytes).unwrap_or_else(|e| {
+                    // Unreadable: let the sandbox try (and fail loudly).
+                    tracing::warn!(file = %row.filename, "cannot look for install-time code: {e}");
+                    true
+                })
+            });
+            // The static verdict and the hold are one write: a crash
+            // cannot leave a verdict without its hold.
+            if hold {
+                st.store.put_artifact_held(&row, &j.report_json)
+            } else {
+                st.store.put_artifact(&row, &j.report_json)
+            }
+            .map_err(|e| e.to_string())?;
+            Ok::<_, String>((row, hold))
         })
         .await;
         match res {
-            Ok(Ok(row)) => {
-                tracing::info!(name, version, filename, verdict = %row.verdict, "judged");
+            Ok(Ok((row, hold))) => {
+                tracing::info!(name, version, filename, verdict = %row.verdict, sandbox = hold, "judged");
+                if hold {
+                    self.enqueue_sandbox(SandboxJob {
+                        sha256: row.sha256.clone(),
+                        ecosystem: row.ecosystem,
+                        name: row.name.clone(),
+                        version: row.version.clone(),
+                        filename: row.filename.clone(),
+                        state: JobState::Pending,
+                        error: None,
+                        queued_at: row.scanned_at.clone(),
+                    });
+                }
                 Ok(Some(row))
             }
             Ok(Err(e)) => Err(e),
             Err(_) => Err("the scanner crashed on this artifact".into()),
         }
     }
+}
+
+// ---------------------------------------------------------------- sandbox
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AppState {
+    /// Queue every artifact still held for a sandbox run (pending, or
+    /// failed on an earlier run) for a new run; returns how many. Called by
+    /// [`serve`] at start-up; queuing one already queued does nothing.
+    /// Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// The store failed (the artifacts stay held).
+    pub fn resume_sandbox_jobs(self: &Arc<Self>) -> Result<usize, RegistryError> {
+        let jobs = self.store.requeue_sandbox_jobs()?;
+        let n = jobs.len();
+        for j in jobs {
+            self.enqueue_sandbox(j);
+        }
+        Ok(n)
+    }
+
+    /// Run a held artifact through the second opinion when a slot is free
+    /// (`[sandbox] max_concurrent`), then wake the requests waiting for it.
+    fn enqueue_sandbox(self: &Arc<Self>, job: SandboxJob) {
+        if !locked(&self.sandbox_queued).insert(job.sha256.clone()) {
+            return;
+        }
+        let st = Arc::clone(self);
+        tokio::spawn(async move {
+            let sha = job.sha256.clone();
+            let permit = Arc::clone(&st.sandbox_slots).acquire_owned().await.ok();
+            let runner = Arc::clone(&st);
+            let done = tokio::task::spawn_blocking(move || runner.run_sandbox_job(&job)).await;
+            drop(permit);
+            if done.is_err() {
+                tracing::error!(sha, "the sandbox job crashed; the artifact stays held");
+                if let Err(e) = st.store.fail_sandbox(&sha, "the sandbox job crashed") {
+                    tracing::error!(sha, "store: {e}");
+                }
+            }
+            locked(&st.sandbox_queued).remove(&sha);
+            st.sandbox_done.notify_waiters();
+        });
+    }
+
+    /// One sandbox run (blocking): run, merge, store; or record the failure
+    /// as the policy's `scan_error` says.
+    fn run_sandbox_job(&self, job: &SandboxJob) {
+        let started = Instant::now();
+        let (row, static_json) = match (
+            self.store.artifact(&job.sha256),
+            self.store.report(&job.sha256),
+        ) {
+            (Ok(Some(row)), Ok(Some(report))) => (row, report),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(sha = job.sha256, "store: {e}; the artifact stays held");
+                return;
+            }
+            _ => {
+                let e = "the artifact's static verdict is missing";
+                tracing::error!(sha = job.sha256, "{e}");
+                if let Err(e) = self.store.fail_sandbox(&job.sha256, e) {
+                    tracing::error!(sha = job.sha256, "store: {e}");
+                }
+                return;
+            }
+        };
+        let outcome = self.observe(job);
+        let secs = started.elapsed().as_secs_f64();
+        let stored = match outcome {
+            Ok((observed, bytes)) => {
+                let m = crate::second::merge(
+                    &static_json,
+                    row.verdict,
+                    row.score,
+                    &row.filename,
+                    &bytes,
+                    observed,
+                );
+                tracing::info!(
+                    name = row.name, version = row.version, file = row.filename,
+                    static_verdict = %row.verdict, verdict = %m.level, secs,
+                    "sandbox run merged"
+                );
+                let merged = ArtifactRow {
+                    verdict: m.level,
+                    score: m.score,
+                    scanned_at: chrono::Utc::now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    ..row
+                };
+                self.store.finish_sandbox(&merged, &m.report_json)
+            }
+            Err(e) => {
+                let on = self.policy.config().scan_error;
+                tracing::warn!(
+                    name = row.name,
+                    version = row.version,
+                    file = row.filename,
+                    secs,
+                    "sandbox run failed ({e}); scan_error = {on:?}"
+                );
+                match on {
+                    // The static verdict stands; the evidence says the run failed.
+                    OnVerdict::Allow => self
+                        .store
+                        .finish_sandbox(&row, &crate::second::note_error(&static_json, &e)),
+                    OnVerdict::Hold | OnVerdict::Block => {
+                        self.store.fail_sandbox(&job.sha256, &e).map(|_| ())
+                    }
+                }
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(
+                sha = job.sha256,
+                "cannot store the sandbox outcome (the artifact stays held): {e}"
+            );
+        }
+    }
+
+    /// Copy the blob to a private folder under `DATA/tmp/` under its
+    /// upstream file name (the sandbox tells sdists, wheels and npm
+    /// tarballs apart by it) and run the second opinion on it.
+    fn observe(&self, job: &SandboxJob) -> Result<(crate::second::Observed, Vec<u8>), String> {
+        let sha: Sha256 = job
+            .sha256
+            .parse()
+            .map_err(|e| format!("bad digest {}: {e}", job.sha256))?;
+        if !pypi::safe_filename(&job.filename) {
+            return Err(format!("unsafe file name {:?}", job.filename));
+        }
+        let bytes = self.blobs.read(&sha).map_err(|e| format!("blob: {e}"))?;
+        let tmp = self.cfg.data_dir.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix("sandbox-")
+            .tempdir_in(&tmp)
+            .map_err(|e| format!("temporary folder: {e}"))?;
+        let path = dir.path().join(&job.filename);
+        std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let opinion = Arc::clone(&self.opinion);
+        let observed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            opinion.run(job.ecosystem, &job.name, &job.version, &path)
+        }))
+        .map_err(|_| "the sandbox crashed".to_owned())??;
+        Ok((observed, bytes))
+    }
+}
+
+/// Decide a version, waiting up to `[sandbox] wait_secs` while one of its
+/// files is held for a sandbox run. Returns the decision and the facts it
+/// was made from.
+async fn judge_waiting(
+    st: &AppState,
+    eco: Ecosystem,
+    name: &str,
+    row: &FileRow,
+    mut facts: PackageFacts,
+) -> Result<(Gate, PackageFacts), Response> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(st.cfg.sandbox.wait_secs);
+    loop {
+        let gate = st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts);
+        let pending = matches!(
+            gate,
+            Gate::Refuse {
+                kind: RefuseKind::Pending,
+                ..
+            }
+        );
+        let now = tokio::time::Instant::now();
+        if !pending || now >= deadline {
+            return Ok((gate, facts));
+        }
+        // Woken when any run finishes; a look at least every second in
+        // case a wake-up came between reading the facts and waiting.
+        let _ = tokio::time::timeout_at(
+            deadline.min(now + Duration::from_secs(1)),
+            st.sandbox_done.notified(),
+        )
+        .await;
+        facts = st.facts(eco, name).map_err(|e| store_err(&e))?;
+    }
+}
+
+/// The answer for a refused artifact: 503 with `Retry-After` while it is
+/// held for its sandbox run, else 403.
+fn refusal(st: &AppState, kind: RefuseKind, reason: &str, verdict: &str) -> Response {
+    if kind != RefuseKind::Pending {
+        return forbidden(reason, verdict);
+    }
+    let mut r = err(StatusCode::SERVICE_UNAVAILABLE, reason);
+    let h = r.headers_mut();
+    h.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(st.cfg.sandbox.retry_after_secs.max(1)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-sluice-verdict",
+        HeaderValue::from_static("sandbox-pending"),
+    );
+    r
+}
+
+/// The verdict to report for a file: its own stored verdict when known.
+fn verdict_label(facts: &PackageFacts, sha_hex: Option<&str>, fallback: &str) -> String {
+    sha_hex
+        .and_then(|h| facts.artifacts.iter().find(|a| a.sha256 == h))
+        .map_or_else(|| fallback.to_owned(), |a| a.verdict.as_str().to_owned())
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -992,7 +1275,7 @@ fn filter_page<'a>(
                         f.upload_time.as_deref(),
                         facts,
                     )
-                    .allowed()
+                    .listed()
                 })
         })
         .collect();
@@ -1003,7 +1286,7 @@ fn filter_page<'a>(
             allowed_versions
                 .get(v.as_str())
                 .copied()
-                .unwrap_or_else(|| st.judge(Ecosystem::PyPI, name, v, None, facts).allowed())
+                .unwrap_or_else(|| st.judge(Ecosystem::PyPI, name, v, None, facts).listed())
         })
         .cloned()
         .collect();
@@ -1263,13 +1546,18 @@ async fn pypi_metadata(st: &AppState, name: &str, row: &FileRow) -> Response {
         Ok(f) => f,
         Err(e) => return store_err(&e),
     };
-    if let Some((reason, _)) = refused(&st.judge(
+    // A version held for its sandbox run stays listed, so its metadata
+    // (no code) is served and resolvers go on to ask for the file.
+    let gate = st.judge(
         Ecosystem::PyPI,
         name,
         &row.version,
         row.upload_time.as_deref(),
         &facts,
-    )) {
+    );
+    if !gate.listed()
+        && let Some((reason, _)) = refused(&gate)
+    {
         return forbidden(&reason, "refused");
     }
     let expected: Option<Sha256> = row.metadata_sha256.as_deref().and_then(|h| h.parse().ok());
@@ -1317,9 +1605,16 @@ async fn serve_artifact(
         Err(e) => return store_err(&e),
     };
     let known_sha = row.sha256.clone();
-    if let Some((reason, _)) =
-        refused(&st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts))
-    {
+    let (gate, facts) = match judge_waiting(st, eco, name, &row, facts).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Some((reason, kind)) = refused(&gate) {
+        let verdict = if kind == RefuseKind::Pending {
+            "sandbox-pending"
+        } else {
+            "refused"
+        };
         audit(
             st,
             client,
@@ -1328,11 +1623,11 @@ async fn serve_artifact(
             &row.version,
             &row.filename,
             known_sha.as_deref(),
-            "refused",
+            verdict,
             false,
             &reason,
         );
-        return forbidden(&reason, "refused");
+        return refusal(st, kind, &reason, verdict);
     }
     if let Some(at) = &row.removed_at
         && !st.policy.waived(eco, name, &row.version, &facts)
@@ -1575,9 +1870,15 @@ async fn fetch_and_judge(
     };
     drop(in_flight);
     let facts = st.facts(eco, name).map_err(|e| store_err(&e))?;
-    if let Some((reason, _)) =
-        refused(&st.judge(eco, name, &row.version, row.upload_time.as_deref(), &facts))
-    {
+    // A file just held for its sandbox run is waited for here too.
+    let (gate, facts) = judge_waiting(st, eco, name, row, facts).await?;
+    let verdict = verdict_label(&facts, Some(&hex), &verdict);
+    if let Some((reason, kind)) = refused(&gate) {
+        let verdict = if kind == RefuseKind::Pending {
+            "sandbox-pending".to_owned()
+        } else {
+            verdict
+        };
         audit(
             st,
             client,
@@ -1590,7 +1891,7 @@ async fn fetch_and_judge(
             false,
             &reason,
         );
-        return Err(forbidden(&reason, &verdict));
+        return Err(refusal(st, kind, &reason, &verdict));
     }
     Ok((sha, verdict))
 }
@@ -1733,7 +2034,7 @@ async fn npm_packument(
                 v.file.upload_time.as_deref(),
                 &facts,
             )
-            .allowed()
+            .listed()
         })
         .collect();
     let base = base_url(st, headers);
@@ -1826,10 +2127,12 @@ async fn npm_audit(st: &AppState, headers: &HeaderMap, body: Body) -> Response {
         }
         let mut bad: Vec<(String, String, RefuseKind)> = Vec::new();
         for v in versions.iter().filter(|v| npm::safe_version(v)) {
-            // Cooldown is not a vulnerability: judge without the upload time.
+            // Cooldown is not a vulnerability (judged without the upload
+            // time), nor is a sandbox run still to come.
             if let Gate::Refuse { kind, reason } =
                 st.judge(Ecosystem::Npm, name.as_str(), v, None, &facts)
                 && kind != RefuseKind::Cooldown
+                && kind != RefuseKind::Pending
             {
                 bad.push((v.clone(), reason, kind));
             }
@@ -1898,6 +2201,10 @@ async fn admin_api(
     match (method.clone(), rest) {
         (Method::GET, "decisions") => match st.store.decisions() {
             Ok(d) => json_ok(&json!(d)),
+            Err(e) => store_err(&e),
+        },
+        (Method::GET, "sandbox") => match st.store.sandbox_jobs() {
+            Ok(j) => json_ok(&json!(j)),
             Err(e) => store_err(&e),
         },
         (Method::GET, "who-pulled") => {

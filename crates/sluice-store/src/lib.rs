@@ -11,7 +11,11 @@
 //! - `downloads`: the audit log of every artifact request, indexed for
 //!   `who-pulled`;
 //! - `meta_cache`: the last good upstream metadata body per page, served
-//!   when upstream is down.
+//!   when upstream is down;
+//! - `sandbox_jobs`: artifacts held until the gate's second opinion (the
+//!   dynamic sandbox) has run on them, written in the same transaction as
+//!   the static verdict, so a crash can lose a run but never release the
+//!   artifact.
 //!
 //! [`BlobStore`] keeps artifact bytes under `blobs/ab/cd/<sha256>`; a blob
 //! is written to a temporary file inside the data dir and renamed into
@@ -130,6 +134,17 @@ CREATE TABLE IF NOT EXISTS meta_cache(
   content_type TEXT NOT NULL,
   fetched_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sandbox_jobs(
+  sha256 TEXT PRIMARY KEY,
+  ecosystem TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  state TEXT NOT NULL,
+  error TEXT,
+  queued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sandbox_jobs_pkg ON sandbox_jobs(ecosystem, name);
 ";
 
 /// What a manual decision does.
@@ -200,6 +215,55 @@ pub struct ArtifactRow {
     pub score: u32,
     /// When it was judged.
     pub scanned_at: String,
+}
+
+/// Where an artifact's sandbox run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for, or in, a sandbox run: the artifact is not served.
+    Pending,
+    /// The sandbox could not run; the policy's `scan_error` decides.
+    Failed,
+}
+
+impl JobState {
+    /// The stored lower-case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(JobState::Pending),
+            "failed" => Ok(JobState::Failed),
+            other => Err(StoreError::Corrupt(format!("unknown job state `{other}`"))),
+        }
+    }
+}
+
+/// An artifact held for a sandbox run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SandboxJob {
+    /// Digest of the artifact.
+    pub sha256: String,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Normalised name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// File name.
+    pub filename: String,
+    /// Pending or failed.
+    pub state: JobState,
+    /// Why the run failed, when it did.
+    pub error: Option<String>,
+    /// When the artifact was first held (RFC 3339).
+    pub queued_at: String,
 }
 
 /// A file listed by upstream metadata, with what the gate must verify.
@@ -347,23 +411,111 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn put_artifact(&self, row: &ArtifactRow, report_json: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO artifacts(sha256, ecosystem, name, version, filename, size, verdict, score, report, scanned_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        insert_artifact(&self.conn(), row, report_json)
+    }
+
+    /// Record the static verdict of an artifact and hold it for a sandbox
+    /// run, in one transaction: there is no moment at which the verdict is
+    /// stored and the hold is not.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn put_artifact_held(&self, row: &ArtifactRow, report_json: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        insert_artifact(&tx, row, report_json)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO sandbox_jobs(sha256, ecosystem, name, version, filename, state, error, queued_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', NULL, ?6)",
             params![
                 row.sha256,
                 eco_str(row.ecosystem),
                 row.name,
                 row.version,
                 row.filename,
-                i64::try_from(row.size).unwrap_or(i64::MAX),
-                row.verdict.as_str(),
-                row.score,
-                report_json,
-                row.scanned_at
+                now()
             ],
         )?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Replace an artifact's verdict with the one that includes its sandbox
+    /// run (or its static one, annotated) and drop its hold, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn finish_sandbox(&self, row: &ArtifactRow, report_json: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        insert_artifact(&tx, row, report_json)?;
+        tx.execute("DELETE FROM sandbox_jobs WHERE sha256 = ?1", [&row.sha256])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Mark a held artifact's sandbox run as failed (it stays held; the
+    /// policy's `scan_error` decides what a failure means). Returns whether
+    /// the artifact was held.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn fail_sandbox(&self, sha256: &str, error: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE sandbox_jobs SET state = 'failed', error = ?2 WHERE sha256 = ?1",
+            params![sha256, error],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The sandbox holds of a package.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn sandbox_jobs_of(&self, eco: Ecosystem, name: &str) -> Result<Vec<SandboxJob>> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT sha256, ecosystem, name, version, filename, state, error, queued_at FROM sandbox_jobs
+             WHERE ecosystem = ?1 AND name = ?2",
+        )?;
+        let rows = st.query_map(params![eco_str(eco), name], row_to_job)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// Every sandbox hold, oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn sandbox_jobs(&self) -> Result<Vec<SandboxJob>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT sha256, ecosystem, name, version, filename, state, error, queued_at FROM sandbox_jobs
+             ORDER BY queued_at, sha256",
+        )?;
+        let rows = st.query_map([], row_to_job)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// At start-up: every hold goes back to pending (failed runs are tried
+    /// again) and is returned, oldest first, to be run.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn requeue_sandbox_jobs(&self) -> Result<Vec<SandboxJob>> {
+        self.conn().execute(
+            "UPDATE sandbox_jobs SET state = 'pending', error = NULL WHERE state <> 'pending'",
+            [],
+        )?;
+        self.sandbox_jobs()
     }
 
     /// The stored artifact with this digest.
@@ -742,6 +894,43 @@ impl Store {
     }
 }
 
+fn insert_artifact(conn: &Connection, row: &ArtifactRow, report_json: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO artifacts(sha256, ecosystem, name, version, filename, size, verdict, score, report, scanned_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.sha256,
+            eco_str(row.ecosystem),
+            row.name,
+            row.version,
+            row.filename,
+            i64::try_from(row.size).unwrap_or(i64::MAX),
+            row.verdict.as_str(),
+            row.score,
+            report_json,
+            row.scanned_at
+        ],
+    )?;
+    Ok(())
+}
+
+fn row_to_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SandboxJob>> {
+    let eco: String = r.get(1)?;
+    let state: String = r.get(5)?;
+    Ok((|| {
+        Ok(SandboxJob {
+            sha256: r.get(0)?,
+            ecosystem: eco_parse(&eco)?,
+            name: r.get(2)?,
+            version: r.get(3)?,
+            filename: r.get(4)?,
+            state: JobState::parse(&state)?,
+            error: r.get(6)?,
+            queued_at: r.get(7)?,
+        })
+    })())
+}
+
 fn row_to_artifact(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ArtifactRow>> {
     let eco: String = r.get(1)?;
     let verdict: String = r.get(6)?;
@@ -913,6 +1102,59 @@ mod tests {
                 .unwrap()
                 .len(),
             1
+        );
+    }
+
+    #[test]
+    fn sandbox_holds_are_written_with_the_verdict_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut row = ArtifactRow {
+            sha256: "cd".repeat(32),
+            ecosystem: Ecosystem::Npm,
+            name: "hooky".into(),
+            version: "1.0.0".into(),
+            filename: "hooky-1.0.0.tgz".into(),
+            size: 10,
+            verdict: VerdictLevel::Suspicious,
+            score: 40,
+            scanned_at: now(),
+        };
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.put_artifact_held(&row, "{\"static\":1}").unwrap();
+            assert_eq!(s.artifact(&row.sha256).unwrap().unwrap(), row);
+            let jobs = s.sandbox_jobs_of(Ecosystem::Npm, "hooky").unwrap();
+            assert_eq!(jobs.len(), 1);
+            assert_eq!(jobs[0].state, JobState::Pending);
+            assert!(s.fail_sandbox(&row.sha256, "no bwrap").unwrap());
+            assert!(!s.fail_sandbox(&"ee".repeat(32), "x").unwrap());
+            let jobs = s.sandbox_jobs().unwrap();
+            assert_eq!(jobs[0].state, JobState::Failed);
+            assert_eq!(jobs[0].error.as_deref(), Some("no bwrap"));
+        }
+        // Reopened (a restart): the hold is still there, pending again.
+        let s = Store::open(dir.path()).unwrap();
+        let jobs = s.requeue_sandbox_jobs().unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].state, JobState::Pending);
+        assert_eq!(jobs[0].error, None);
+        assert!(
+            s.sandbox_jobs_of(Ecosystem::PyPI, "hooky")
+                .unwrap()
+                .is_empty()
+        );
+        // Finishing replaces the verdict and drops the hold together.
+        row.verdict = VerdictLevel::Malicious;
+        row.score = 95;
+        s.finish_sandbox(&row, "{\"merged\":1}").unwrap();
+        assert!(s.sandbox_jobs().unwrap().is_empty());
+        assert_eq!(
+            s.artifact(&row.sha256).unwrap().unwrap().verdict,
+            VerdictLevel::Malicious
+        );
+        assert_eq!(
+            s.report(&row.sha256).unwrap().as_deref(),
+            Some("{\"merged\":1}")
         );
     }
 

@@ -152,6 +152,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             let facts = PackageFacts {
                 decisions: store.decisions_for(eco, name)?,
                 artifacts: store.artifacts_of(eco, name, None)?,
+                sandbox: store.sandbox_jobs_of(eco, name)?,
             };
             let gate = ver.map(|v| policy.judge_now(eco, name, v, None, &facts));
             let note = match &gate {
@@ -203,8 +204,27 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                     a.sha256
                 ));
             }
+            let held = store.sandbox_jobs()?;
+            if !held.is_empty() {
+                text.push_str("held for a sandbox run:\n");
+                for j in &held {
+                    text.push_str(&format!(
+                        "  {:<8} {}:{} {} {} since {}{}\n",
+                        j.state.as_str(),
+                        j.ecosystem,
+                        j.name,
+                        j.version,
+                        j.filename,
+                        j.queued_at,
+                        j.error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
             out(
-                serde_json::json!({"decisions": decisions, "flagged": flagged}),
+                serde_json::json!({"decisions": decisions, "flagged": flagged, "sandbox": held}),
                 text,
             );
         }
@@ -216,12 +236,21 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         } => match action.as_deref() {
             None | Some("list") => {
                 let mut held = Vec::new();
-                for a in store
-                    .artifacts_with_verdict(&[VerdictLevel::Malicious, VerdictLevel::Suspicious])?
-                {
+                let mut candidates = store
+                    .artifacts_with_verdict(&[VerdictLevel::Malicious, VerdictLevel::Suspicious])?;
+                // Clean artifacts held because their sandbox run failed.
+                for j in store.sandbox_jobs()? {
+                    if !candidates.iter().any(|a| a.sha256 == j.sha256)
+                        && let Some(a) = store.artifact(&j.sha256)?
+                    {
+                        candidates.push(a);
+                    }
+                }
+                for a in candidates {
                     let facts = PackageFacts {
                         decisions: store.decisions_for(a.ecosystem, &a.name)?,
                         artifacts: store.artifacts_of(a.ecosystem, &a.name, None)?,
+                        sandbox: store.sandbox_jobs_of(a.ecosystem, &a.name)?,
                     };
                     if let Gate::Refuse {
                         kind: sluice_registry::policy::RefuseKind::Held,

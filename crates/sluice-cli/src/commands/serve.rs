@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use sluice_registry::config::SandboxRun;
 use sluice_registry::{AppState, Config};
 
 /// Arguments of `sluice serve`.
@@ -90,6 +91,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             cfg.upstream.pypi.as_deref().unwrap_or("(none)"),
             cfg.upstream.npm.as_deref().unwrap_or("(none)")
         );
+        if cfg.sandbox.run != SandboxRun::None {
+            eprintln!(
+                "  sandbox: run = {:?}, {} at a time, {} s per phase",
+                cfg.sandbox.run, cfg.sandbox.max_concurrent, cfg.sandbox.timeout_secs
+            );
+            // Not fatal: every run then fails and the policy's scan_error
+            // decides (hold, by default), artifact by artifact.
+            if let Err(e) = sluice_sandbox::check_prerequisites() {
+                eprintln!(
+                    "  warning: the sandbox cannot run on this machine ({e}); artifacts it should run follow [policy] scan_error = {:?}",
+                    cfg.policy.scan_error
+                );
+            }
+        }
         sluice_registry::serve(state, listener).await?;
         anyhow::Ok(())
     })?;

@@ -86,6 +86,38 @@ pub fn wheel(project: &str, version: &str) -> PyDist {
     }
 }
 
+/// An sdist `project-version.tar.gz` with PKG-INFO and the given files
+/// (paths under the `project-version/` folder). Never built or run here.
+pub fn sdist(project: &str, version: &str, files: &[(&str, &str)]) -> PyDist {
+    let top = format!("{}-{version}", project.replace('-', "_"));
+    let metadata = format!(
+        "Metadata-Version: 2.1\nName: {project}\nVersion: {version}\nSummary: test package\n\n"
+    );
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut t = tar::Builder::new(gz);
+    let mut all = vec![(format!("{top}/PKG-INFO"), metadata.clone())];
+    all.extend(
+        files
+            .iter()
+            .map(|(p, c)| (format!("{top}/{p}"), (*c).to_owned())),
+    );
+    for (p, c) in &all {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(c.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, p, c.as_bytes()).unwrap();
+    }
+    PyDist {
+        project: project.to_owned(),
+        version: version.to_owned(),
+        filename: format!("{top}.tar.gz"),
+        bytes: t.into_inner().unwrap().finish().unwrap(),
+        metadata: metadata.into_bytes(),
+        yanked: None,
+    }
+}
+
 /// An npm tarball with a package.json (with `scripts`) and chosen files.
 pub fn tarball_with(
     name: &str,
@@ -405,6 +437,17 @@ pub async fn start_with(
     tweak: impl FnOnce(&mut Config),
     scanner: Option<Arc<dyn sluice_registry::Scanner>>,
 ) -> Harness {
+    start_full(up, tweak, scanner, None).await
+}
+
+/// Like [`start_with`], with a chosen second opinion (`None` = the real
+/// sandbox, which only runs when `[sandbox] run` asks for it).
+pub async fn start_full(
+    up: Upstream,
+    tweak: impl FnOnce(&mut Config),
+    scanner: Option<Arc<dyn sluice_registry::Scanner>>,
+    opinion: Option<Arc<dyn sluice_registry::SecondOpinion>>,
+) -> Harness {
     let upstream = Arc::new(up);
     let ul = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream_addr = ul.local_addr().unwrap();
@@ -414,8 +457,34 @@ pub async fn start_with(
     tokio::spawn(async move { axum::serve(ul, app).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
+    let (gate, addr) = start_gate(
+        upstream_addr,
+        dir.path().join("data"),
+        tweak,
+        scanner,
+        opinion,
+    )
+    .await;
+    Harness {
+        upstream,
+        upstream_addr,
+        gate,
+        addr,
+        dir,
+    }
+}
+
+/// A gate in front of the upstream at `upstream_addr`, on `data_dir`
+/// (reusing a harness's data dir is a restart).
+pub async fn start_gate(
+    upstream_addr: SocketAddr,
+    data_dir: PathBuf,
+    tweak: impl FnOnce(&mut Config),
+    scanner: Option<Arc<dyn sluice_registry::Scanner>>,
+    opinion: Option<Arc<dyn sluice_registry::SecondOpinion>>,
+) -> (Arc<AppState>, SocketAddr) {
     let mut cfg = Config::default();
-    cfg.data_dir = dir.path().join("data");
+    cfg.data_dir = data_dir;
     cfg.upstream.pypi = Some(format!("http://{upstream_addr}/simple/"));
     cfg.upstream.npm = Some(format!("http://{upstream_addr}/npmreg/"));
     cfg.upstream.metadata_ttl_secs = 0;
@@ -437,18 +506,12 @@ pub async fn start_with(
         token: "admin-secret".into(),
     }];
     tweak(&mut cfg);
-    let gate = AppState::new(cfg, scanner).unwrap();
+    let gate = AppState::with_second_opinion(cfg, scanner, opinion).unwrap();
     let gl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = gl.local_addr().unwrap();
     let g = Arc::clone(&gate);
     tokio::spawn(async move { sluice_registry::serve(g, gl).await.unwrap() });
-    Harness {
-        upstream,
-        upstream_addr,
-        gate,
-        addr,
-        dir,
-    }
+    (gate, addr)
 }
 
 pub fn have(cmd: &str, args: &[&str]) -> bool {
