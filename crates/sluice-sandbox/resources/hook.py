@@ -374,6 +374,35 @@ class _StubLoader(object):
         pass
 
 
+# Python 2 module names old payloads still import: served as their Python 3
+# successors so the payload goes on (the code must still parse as Python 3).
+_PY2 = {
+    "urllib2": ("urllib.request", "urllib.error"), "urlparse": ("urllib.parse",),
+    "httplib": ("http.client",), "cookielib": ("http.cookiejar",),
+    "StringIO": ("io",), "cStringIO": ("io",), "Queue": ("queue",),
+    "ConfigParser": ("configparser",), "commands": ("subprocess",),
+}
+
+
+class _AliasLoader(object):
+    def __init__(self, targets):
+        self.targets = targets
+
+    def create_module(self, spec):
+        import types
+        import importlib
+        m = types.ModuleType(spec.name)
+        for t in self.targets:
+            src = importlib.import_module(t)
+            for k in dir(src):
+                if not k.startswith("__"):
+                    setattr(m, k, getattr(src, k))
+        return m
+
+    def exec_module(self, module):
+        pass
+
+
 class _LastFinder(object):
     """Last on sys.meta_path: a module nothing else could find. Windows-only
     modules asked for by package code get a recording stand-in; any other
@@ -389,6 +418,9 @@ class _LastFinder(object):
             import importlib.machinery
             _emit("sluice.win", ("import " + name,), 3)
             return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
+        if name in _PY2:
+            import importlib.machinery
+            return importlib.machinery.ModuleSpec(name, _AliasLoader(_PY2[name]))
         _emit("sluice.import-missing", (name,), 3)
         return None
 

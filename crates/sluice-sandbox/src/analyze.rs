@@ -8,7 +8,6 @@ use sluice_model::{Confidence, Finding, RuleCode, Severity};
 use crate::canary::{CanaryHit, find_canaries, find_canaries_in_dns};
 use crate::hooks::{AppEvent, locate};
 use crate::runner::Raw;
-use crate::sink::PAYLOAD_MARKER;
 use crate::strace::{SysKind, Trace};
 use crate::{ChainStep, Layer, Phase, SandboxReport};
 
@@ -254,7 +253,7 @@ fn spawn_text(e: &AppEvent) -> Option<String> {
     (!n.is_empty()).then_some(n)
 }
 
-fn is_spawn(api: &str) -> bool {
+pub(crate) fn is_spawn(api: &str) -> bool {
     matches!(
         api,
         "os.system" | "subprocess.Popen" | "os.exec" | "os.posix_spawn" | "os.spawn" | "pty.spawn"
@@ -1191,7 +1190,7 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 )
             }
             "dynamic-code" => {
-                if s.what.contains(PAYLOAD_MARKER) {
+                if s.what.contains(raw.marker.as_str()) {
                     Some(
                         finding(
                             rules::DOWNLOAD_EXEC,
@@ -1339,6 +1338,28 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 ),
             ),
         );
+    }
+    for (i, path) in &raw.started_served {
+        let Some(e) = raw.app.get(*i) else {
+            continue;
+        };
+        let (file, line, _) = locate(e.culprit.as_deref().unwrap_or(""));
+        let phase = phase_of(raw, e.t);
+        let mut f = Finding::new(
+            rules::DOWNLOAD_EXEC,
+            "download-and-execute",
+            Severity::Critical,
+            Confidence::High,
+            format!(
+                "starts {}, a file that holds what the network served it",
+                tilde(raw, path)
+            ),
+        )
+        .at(&file, line, 0)
+        .excerpt(&tilde(raw, path))
+        .evidence(format!("phase: {}", phase.as_str()));
+        f.install_time = matches!(phase, Phase::Install | Phase::Import);
+        push(&mut out, f);
     }
     for (phase, name) in &raw.tampered {
         let mut f = Finding::new(

@@ -42,7 +42,7 @@ pub use analyze::rules;
 pub use canary::{Canary, CanaryHit, find_canaries, find_canaries_in_dns};
 pub use render::render_text;
 pub use runner::{Prerequisites, check_prerequisites};
-pub use sink::{NetRecord, PAYLOAD_MARKER};
+pub use sink::NetRecord;
 
 /// Errors of the sandbox itself (a hostile package is not an error: it
 /// produces findings and limits hit).

@@ -408,6 +408,20 @@ pub fn build_profile(dest: &Path, artifacts: &[(String, Vec<u8>)]) -> Result<Bui
     Ok((done, refused))
 }
 
+/// The built profile under a data dir for the `python3` on `PATH`
+/// (`DATA/sandbox-profile/cp311-x86_64/site`), if there is one.
+#[must_use]
+pub fn find_profile(data_dir: &Path) -> Option<PathBuf> {
+    let python = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("python3"))
+            .find(|c| c.is_file())
+    })?;
+    let target = PythonTarget::probe(&python).ok()?;
+    let site = profile_site(&data_dir.join("sandbox-profile").join(target.key()))?;
+    std::fs::canonicalize(site).ok()
+}
+
 /// The site folder of a built profile, if there is one.
 #[must_use]
 pub fn profile_site(dir: &Path) -> Option<PathBuf> {

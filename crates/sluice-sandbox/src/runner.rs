@@ -200,6 +200,12 @@ pub(crate) struct Raw {
     pub startup_hooks: Vec<(String, String)>,
     /// Sandbox files the package changed or removed (the runtime hook).
     pub tampered: Vec<(Phase, String)>,
+    /// Files the package started (`os.startfile`, a spawn naming a file in
+    /// the home) that hold what the fake network served: `(index of the
+    /// runtime record in `app`, path inside)`.
+    pub started_served: Vec<(usize, String)>,
+    /// What every body the fake network served carried this run.
+    pub marker: String,
 }
 
 struct Ctx {
@@ -657,11 +663,15 @@ fn supervise(
     };
 
     // 6. The fake world, then the phases.
-    let sink = Sink::start(SinkLimits {
-        max_records: ctx.opts.max_net_records,
-        max_bytes_per_flow: ctx.opts.max_flow_bytes,
-        max_total_bytes: 32 << 20,
-    })?;
+    let marker = crate::sink::payload_marker(&mut rng);
+    let sink = Sink::start(
+        SinkLimits {
+            max_records: ctx.opts.max_net_records,
+            max_bytes_per_flow: ctx.opts.max_flow_bytes,
+            max_total_bytes: 32 << 20,
+        },
+        marker.clone(),
+    )?;
     let project = format!("{home}/project");
     let mut plan: Vec<(Phase, Vec<String>)> = Vec::new();
     match ecosystem {
@@ -833,6 +843,7 @@ fn supervise(
     }
     let events_text = read_bounded(&ev_dir.join("events.jsonl"), 32 << 20);
     let app = hooks::parse(&events_text);
+    let started_served = started_served(&app, &ctx.home, &host_home, &marker);
     if let Some(keep) = &ctx.opts.keep {
         // Debugging aid, on explicit request only.
         std::fs::create_dir_all(keep)?;
@@ -857,7 +868,53 @@ fn supervise(
         home: ctx.home,
         startup_hooks,
         tampered,
+        started_served,
+        marker,
     })
+}
+
+/// Files in the home that package code started and that hold the sink's
+/// marker: a download the package ran (`os.startfile(path)`,
+/// `subprocess.Popen([path])`, `start path`). Read after the run from the
+/// sandbox's own file system, bounded.
+fn started_served(
+    app: &[AppEvent],
+    home: &str,
+    host_home: &Path,
+    marker: &str,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let prefix = format!("{home}/");
+    for (i, e) in app.iter().enumerate() {
+        let starts = (e.api == "sluice.win" && e.args.first().is_some_and(|a| a == "os.startfile"))
+            || analyze::is_spawn(&e.api);
+        if !starts || e.culprit.is_none() {
+            continue;
+        }
+        for arg in &e.args {
+            for tok in arg.split(|c: char| c.is_whitespace() || "'\",[]()".contains(c)) {
+                let Some(rel) = tok.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if rel.split('/').any(|c| c == ".." || c.is_empty()) {
+                    continue;
+                }
+                let p = host_home.join(rel);
+                let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if meta.is_file()
+                    && read_bounded(&p, 64 << 10).contains(marker)
+                    && !out
+                        .iter()
+                        .any(|(j, q): &(usize, String)| *j == i && q == tok)
+                {
+                    out.push((i, tok.to_owned()));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn meta_is_dir(p: &Path) -> bool {

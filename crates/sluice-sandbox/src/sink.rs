@@ -21,9 +21,13 @@ use serde::{Deserialize, Serialize};
 pub(crate) const TCP_PORT: u16 = 15000;
 /// Port the nft rules send every other UDP datagram to.
 pub(crate) const UDP_PORT: u16 = 15001;
-/// Marker in every body the sink serves, so a later `exec` of it shows a
-/// download-and-execute.
-pub const PAYLOAD_MARKER: &str = "sluice-sandbox-payload";
+/// A fresh marker for one run's served bodies, so a later `exec` (or start)
+/// of what the fake network served shows a download-and-execute. It reads
+/// like a build tool's cache comment and differs per run, so a payload
+/// cannot learn it and look for it.
+pub(crate) fn payload_marker(rng: &mut crate::canary::Rng) -> String {
+    format!("cache-key: {}", rng.string(b"0123456789abcdef", 24))
+}
 
 /// Limits of the sink, so a flood cannot eat the supervisor's memory.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +84,8 @@ struct Shared {
     next_ip: u32,
     total_bytes: usize,
     dropped: usize,
+    /// Carried in every body served (see [`payload_marker`]).
+    marker: String,
 }
 
 /// A running sink; [`Sink::stop`] ends it and returns what it saw.
@@ -105,7 +111,7 @@ fn now() -> f64 {
 impl Sink {
     /// Bind the DNS, TCP and UDP sockets (in the caller's network
     /// namespace) and serve them on background threads.
-    pub fn start(limits: SinkLimits) -> std::io::Result<Sink> {
+    pub fn start(limits: SinkLimits, marker: String) -> std::io::Result<Sink> {
         // On 127.0.0.1: nft's output-hook redirect rewrites to 127.0.0.1,
         // and replies must leave from that address or conntrack takes them
         // for new flows (and redirects the answer to the UDP sink).
@@ -118,6 +124,7 @@ impl Sink {
         let shared = Arc::new(Mutex::new(Shared {
             // 198.18.0.0/15 is reserved for benchmarking: never a real host.
             next_ip: u32::from(Ipv4Addr::new(198, 18, 0, 10)),
+            marker,
             ..Shared::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -448,6 +455,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn handle_tcp(mut s: TcpStream, shared: &Mutex<Shared>, limits: SinkLimits) {
+    let marker = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .marker
+        .clone();
     let dst = original_dst(&s);
     let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
     let started = Instant::now();
@@ -485,7 +497,7 @@ fn handle_tcp(mut s: TcpStream, shared: &Mutex<Shared>, limits: SinkLimits) {
                     }
                 }
                 if http_complete(&data) == Some(true) {
-                    answer_http(&mut s, &data, &mut rec);
+                    answer_http(&mut s, &data, &mut rec, &marker);
                     answered = true;
                     break;
                 }
@@ -498,7 +510,7 @@ fn handle_tcp(mut s: TcpStream, shared: &Mutex<Shared>, limits: SinkLimits) {
             {
                 if !data.is_empty() && http_complete(&data).is_some() {
                     // headers seen but the body is shorter than announced
-                    answer_http(&mut s, &data, &mut rec);
+                    answer_http(&mut s, &data, &mut rec, &marker);
                     answered = true;
                     break;
                 }
@@ -510,7 +522,7 @@ fn handle_tcp(mut s: TcpStream, shared: &Mutex<Shared>, limits: SinkLimits) {
         }
     }
     if !answered && rec.http.is_none() && http_complete(&data).is_some() {
-        answer_http(&mut s, &data, &mut rec);
+        answer_http(&mut s, &data, &mut rec, &marker);
     }
     rec.bytes = total;
     rec.raw = data;
@@ -543,7 +555,7 @@ fn http_complete(d: &[u8]) -> Option<bool> {
     Some(d.len() >= end + 4 + cl)
 }
 
-fn answer_http(s: &mut TcpStream, d: &[u8], rec: &mut NetRecord) {
+fn answer_http(s: &mut TcpStream, d: &[u8], rec: &mut NetRecord, marker: &str) {
     let text = String::from_utf8_lossy(d);
     let line = text.lines().next().unwrap_or("").to_owned();
     rec.host = text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
@@ -554,18 +566,15 @@ fn answer_http(s: &mut TcpStream, d: &[u8], rec: &mut NetRecord) {
     rec.http = Some(line);
     let path = path.split('?').next().unwrap_or("");
     let (ctype, body) = if path.ends_with(".js") {
-        ("application/javascript", format!("// {PAYLOAD_MARKER}\n"))
+        ("application/javascript", format!("// {marker}\n"))
     } else if path.ends_with(".json") {
-        (
-            "application/json",
-            format!("{{\"status\":\"{PAYLOAD_MARKER}\"}}"),
-        )
+        ("application/json", format!("{{\"status\":\"{marker}\"}}"))
     } else if path.ends_with(".sh") {
-        ("text/x-sh", format!("#!/bin/sh\n# {PAYLOAD_MARKER}\n"))
+        ("text/x-sh", format!("#!/bin/sh\n# {marker}\n"))
     } else {
         // A comment is valid Python and shell, so a script that runs what
         // it fetched goes on (and the runtime hook sees the marker).
-        ("text/plain", format!("# {PAYLOAD_MARKER}\n"))
+        ("text/plain", format!("# {marker}\n"))
     };
     let resp = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -639,6 +648,15 @@ mod tests {
         let b = fake_ip(&s, "b.example.test");
         assert_ne!(a, b);
         assert_eq!(a, fake_ip(&s, "A.example.test"));
+    }
+
+    #[test]
+    fn payload_marker_varies_and_reads_like_a_comment() {
+        let mut rng = crate::canary::Rng::new();
+        let (a, b) = (payload_marker(&mut rng), payload_marker(&mut rng));
+        assert_ne!(a, b);
+        assert!(a.starts_with("cache-key: ") && a.len() == 35, "{a}");
+        assert!(!a.contains("sluice") && !a.contains("sandbox"));
     }
 
     #[test]

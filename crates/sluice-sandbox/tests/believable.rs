@@ -209,6 +209,8 @@ fn windows_dropper_needing_requests_is_seen_at_its_lines() {
     );
     at("DYN713", "open(path, 'wb')");
     at("DYN713", "os.startfile(path)");
+    // What it started is what the fake network served: a download run.
+    at("DYN710", "os.startfile(path)");
     at("DYN713", "subprocess.Popen(['powershell'");
     at("DYN713", "winreg.SetValueEx");
     assert!(!r.findings.iter().any(|f| f.rule.as_str() == "DYN714"));
