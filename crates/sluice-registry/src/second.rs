@@ -59,13 +59,21 @@ pub struct SandboxOpinion {
 impl SandboxOpinion {
     /// The sandbox with `cfg`'s limits, working under `work_root` (a folder
     /// inside the gate's data dir).
+    ///
+    /// The dependency profile is used when one was built under the same
+    /// data dir (`sluice sandbox --refresh-profile --data-dir DIR`): the
+    /// gate itself never fetches it.
     #[must_use]
     pub fn new(cfg: &SandboxConfig, work_root: PathBuf) -> Self {
+        let python_profile = work_root
+            .parent()
+            .and_then(sluice_sandbox::profile::find_profile);
         Self {
             options: sluice_sandbox::SandboxOptions {
                 phase_timeout: Duration::from_secs(cfg.timeout_secs.max(1)),
                 memory_bytes: cfg.memory_mib.max(64).saturating_mul(1 << 20),
                 work_root: Some(work_root),
+                python_profile,
                 ..sluice_sandbox::SandboxOptions::default()
             },
         }
