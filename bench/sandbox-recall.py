@@ -35,7 +35,7 @@ import sys
 import time
 
 TOOLING = ("pip/", "setuptools/", "pkg_resources/", "_distutils_hack/", "wheel/",
-           "distutils/", "sluice_hook", "<", "npm/", "node:")
+           "distutils/", "sluice_hook", "_virtualenv", "<", "npm/", "node:")
 LEVELS = {"clean": 0, "low": 1, "suspicious": 2, "malicious": 3}
 
 
@@ -82,11 +82,20 @@ def main() -> None:
     ap.add_argument("--timeout", type=int, default=30, help="per phase, seconds")
     ap.add_argument("--out", required=True)
     ap.add_argument("--extra", default="", help="more sluice sandbox flags")
+    ap.add_argument("--benign", nargs="*", default=[],
+                    help="instead of the malicious set: popular sdists in these folders; "
+                         "prints how many the sandbox flags (false positives)")
     a = ap.parse_args()
 
     root = pathlib.Path(a.malicious)
-    rows = list(csv.DictReader(open(root / "MANIFEST.tsv"), delimiter="\t"))
-    rows = [r for r in rows if a.tag in r["tags"].split(",") and split_of(r["cluster"]) == a.half]
+    if a.benign:
+        root = pathlib.Path("/")
+        rows = [{"sample_id": p.name, "path": str(p.resolve()).lstrip("/"), "tags": "benign", "cluster": p.name}
+                for d in a.benign for p in sorted(pathlib.Path(d).iterdir())
+                if p.name.endswith((".tar.gz", ".zip")) and "-" in p.name]
+    else:
+        rows = list(csv.DictReader(open(root / "MANIFEST.tsv"), delimiter="\t"))
+        rows = [r for r in rows if a.tag in r["tags"].split(",") and split_of(r["cluster"]) == a.half]
     rows.sort(key=lambda r: hashlib.sha256(r["sample_id"].encode()).hexdigest())
     rows = rows[:a.limit]
     out = pathlib.Path(a.out)
@@ -120,6 +129,13 @@ def main() -> None:
     res = [done[r["sample_id"]] for r in rows if r["sample_id"] in done]
     n = len(res)
     seen = sum(d["seen"] for d in res)
+    if a.benign:
+        flagged = [d for d in res if d["level"] in ("suspicious", "malicious")]
+        print(f"benign sdists={n} flagged suspicious+: {len(flagged)} "
+              f"({100.0 * len(flagged) / max(n, 1):.1f} %), malicious: "
+              f"{sum(d['level'] == 'malicious' for d in res)}")
+        for d in flagged:
+            print(f"  {d['id']}: {d['level']} {','.join(d['rules'])}")
     print(f"half={a.half} tag={a.tag} packages={n}")
     print(f"seen (suspicious+ with a finding on the package's own file): {seen}/{n} = "
           f"{100.0 * seen / max(n, 1):.1f} %")
