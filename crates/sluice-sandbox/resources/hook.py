@@ -46,7 +46,7 @@ _SENSITIVE = ("/.ssh/", "/.aws/", "/.npmrc", "/.pypirc", "/.git-credentials",
               "/etc/passwd", "/.bash_history", "/.gnupg/", "/.config/gcloud/",
               "/.env", "Login Data", "/Cookies", "Local State", "/key4.db",
               "/logins.json", "/cookies.sqlite", "/Local Storage/leveldb",
-              "/TelegramDesktop/", "/tdata", "/.electrum/", "/Exodus/",
+              "/TelegramDesktop/", "/tdata", ".session", "/.electrum/", "/Exodus/",
               "exodus.wallet", "/.bitcoin/", "/atomic/", "/Ethereum/keystore",
               "/wallet.dat", "/.zsh_history", "/Web Data", "/History")
 # Files whose writing is a Windows payload being dropped.

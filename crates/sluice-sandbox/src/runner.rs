@@ -17,7 +17,7 @@ use sluice_model::Ecosystem;
 
 use crate::canary::{Bait, Rng, make_bait};
 use crate::hooks::{self, AppEvent, DRIVER_JS, DRIVER_PY, HOOK_JS, HOOK_PY};
-use crate::machine::{Machine, WINDOWS_DIRS, WINDOWS_TOOLS};
+use crate::machine::{Machine, USER_DIRS, WINDOWS_DIRS, WINDOWS_TOOLS};
 use crate::sink::{NetRecord, Sink, SinkLimits};
 use crate::strace::{self, SysKind, TRACE_SET, Trace};
 use crate::{
@@ -389,6 +389,30 @@ fn supervise(
     let host_cpus =
         std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1));
     let machine = Machine::new(&mut rng, host_cpus);
+    for (dir, files) in USER_DIRS {
+        std::fs::create_dir_all(host_home.join(dir))?;
+        for f in *files {
+            const LINES: &[&str] = &[
+                "- review the billing service PR",
+                "- renew the staging certificate",
+                "- ask about the on-call rota",
+                "- update the deploy checklist",
+                "- book travel for the offsite",
+                "- clean up old feature flags",
+                "- pair on the flaky integration test",
+            ];
+            let body = if f.ends_with(".keep") {
+                String::new()
+            } else {
+                (0..3)
+                    .map(|_| LINES[rng.below(LINES.len() as u64) as usize])
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    + "\n"
+            };
+            write(&host_home.join(dir).join(f), &body)?;
+        }
+    }
     if opts.windows_persona {
         for d in WINDOWS_DIRS {
             std::fs::create_dir_all(host_home.join(d))?;

