@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--half", choices=["tune", "holdout"], default="holdout")
     ap.add_argument("--tag", default="install-hook")
     ap.add_argument("--limit", type=int, default=100)
+    ap.add_argument("--skip", type=int, default=0,
+                    help="leave out the first SKIP packages of the fixed order (a disjoint slice)")
     ap.add_argument("--timeout", type=int, default=30, help="per phase, seconds")
     ap.add_argument("--out", required=True)
     ap.add_argument("--extra", default="", help="more sluice sandbox flags")
@@ -97,7 +99,7 @@ def main() -> None:
         rows = list(csv.DictReader(open(root / "MANIFEST.tsv"), delimiter="\t"))
         rows = [r for r in rows if a.tag in r["tags"].split(",") and split_of(r["cluster"]) == a.half]
     rows.sort(key=lambda r: hashlib.sha256(r["sample_id"].encode()).hexdigest())
-    rows = rows[:a.limit]
+    rows = rows[a.skip:a.skip + a.limit]
     out = pathlib.Path(a.out)
     done: dict[str, dict] = {}
     if out.exists():
