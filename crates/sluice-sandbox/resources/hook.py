@@ -195,10 +195,17 @@ def _hook(event, args):
                 code = args[0]
                 if getattr(code, "co_filename", "<").startswith("/"):
                     return
+        shown = [_short(a, 4000 if event == "compile" else 400) for a in args]
+        if event == "os.kill" and len(args) > 1 and isinstance(args[0], int):
+            # whose process: the installer that ran us, every process, a
+            # process group, or one of our own children (a timeout's kill)
+            pid = args[0]
+            shown.append("parent" if pid == os.getppid() else "all" if pid == -1
+                         else "group" if pid <= 0 else "self" if pid == os.getpid() else "other")
         rec = {
             "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
             "t": time.time(), "event": event,
-            "args": [_short(a, 4000 if event == "compile" else 400) for a in args],
+            "args": shown,
             "culprit": culprit, "direct": direct, "chain": chain, "via": via,
             "argv0": _short(sys.argv[0] if sys.argv else "", 120),
         }

@@ -46,6 +46,51 @@ pub mod rules {
     /// Package code imported a module the sandbox does not have: what came
     /// after was not seen.
     pub const MISSING_MODULE: RuleCode = RuleCode::new("DYN714");
+    /// Package code killed the installer that ran it, or every process it
+    /// could see: sabotage or an attempt to end the analysis.
+    pub const KILL: RuleCode = RuleCode::new("DYN715");
+    /// Package code deleted the user's home or files in it that are not
+    /// its own build's: a wiper.
+    pub const WIPE: RuleCode = RuleCode::new("DYN716");
+}
+
+/// Does `cmd` remove a home folder, the root or the user's files
+/// recursively (`rm -rf ~/`, `rm -rf $HOME`, `rm -rf /`)?
+fn wipes(cmd: &str) -> bool {
+    let toks: Vec<&str> = cmd
+        .split(|c: char| c.is_whitespace() || "`'\";|&".contains(c))
+        .filter(|t| !t.is_empty())
+        .collect();
+    toks.iter().enumerate().any(|(i, t)| {
+        (*t == "rm" || t.ends_with("/rm"))
+            && toks[i + 1..]
+                .iter()
+                .take_while(|a| a.starts_with('-') || wipe_target(a))
+                .any(|a| a.starts_with('-') && a.contains(['r', 'R']))
+            && toks[i + 1..]
+                .iter()
+                .take_while(|a| a.starts_with('-') || wipe_target(a))
+                .any(|a| wipe_target(a))
+    })
+}
+
+fn wipe_target(a: &str) -> bool {
+    let a = a.trim_end_matches('*').trim_end_matches('/');
+    matches!(a, "" | "~" | "$HOME" | "${HOME}" | "/home" | "/root" | "/*")
+        || a.starts_with("~/.") && !a.starts_with("~/.cache")
+        || a.starts_with("$HOME/.")
+}
+
+/// Is `path` (as shown, `~` for the home) the home or a user file outside
+/// what installs touch (`~/.cache`, the project, the downloaded archive)?
+fn user_file(path: &str) -> bool {
+    path == "~"
+        || path == "~/"
+        || path.strip_prefix("~/").is_some_and(|rest| {
+            ![".cache/", "project/", "Downloads/", ".local/lib/", ".venv/"]
+                .iter()
+                .any(|k| rest.starts_with(k))
+        })
 }
 
 /// Files in the home whose reading counts as touching a secret.
@@ -469,6 +514,24 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
             format!("loads native library {}", short(&a0, 100)),
         ),
         "os.remove" | "shutil.rmtree" => ("delete", format!("deletes {}", tilde(raw, &a0))),
+        "os.kill" => {
+            let sig = e.args.get(1).map_or("", String::as_str);
+            let whose = e.args.get(2).map_or("", String::as_str);
+            if sig == "0" || !matches!(whose, "parent" | "all" | "group") {
+                return None;
+            }
+            (
+                "kill",
+                format!(
+                    "sends signal {sig} to {}",
+                    match whose {
+                        "parent" => "the installer that ran it",
+                        "all" => "every process it can see",
+                        _ => "a process group",
+                    }
+                ),
+            )
+        }
         api if is_spawn(api) => ("exec", format!("runs `{}`", short(&spawn_text(e)?, 160))),
         "sluice.win" => {
             let rest: Vec<&str> = e.args.iter().skip(1).map(String::as_str).collect();
@@ -1261,6 +1324,20 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         .excerpt(&s.what),
                     );
                 }
+                if wipes(&s.what) {
+                    push(
+                        &mut out,
+                        finding(
+                            rules::WIPE,
+                            "destroys-user-files",
+                            Severity::High,
+                            Confidence::High,
+                            s,
+                            "deletes the user's home or files in it".to_owned(),
+                        )
+                        .excerpt(&s.what),
+                    );
+                }
                 let build = !dl && build_step(&s.what);
                 Some(
                     finding(
@@ -1400,6 +1477,29 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         "{} — what the code meant to do after this was not seen",
                         s.what
                     ),
+                )
+                .excerpt(&s.what),
+            ),
+            "kill" => Some(
+                finding(
+                    rules::KILL,
+                    "kills-processes",
+                    Severity::Medium,
+                    Confidence::High,
+                    s,
+                    s.what.clone(),
+                )
+                .excerpt(&s.what),
+            ),
+            // One finding per line however many files a tree held.
+            "delete" if s.what.strip_prefix("deletes ").is_some_and(user_file) => Some(
+                finding(
+                    rules::WIPE,
+                    "destroys-user-files",
+                    Severity::High,
+                    Confidence::High,
+                    s,
+                    "deletes the user's home or files in it".to_owned(),
                 )
                 .excerpt(&s.what),
             ),
@@ -1553,6 +1653,21 @@ mod tests {
         ));
         assert!(mentions_tool("runs `x.exe`", ".exe"));
         assert!(!mentions_tool("runs `/usr/bin/wmicro --x`", "wmic"));
+    }
+
+    #[test]
+    fn wipes_and_user_files() {
+        assert!(wipes("runs `/bin/sh -c rm -rf ~/ /tmp/* 2>/dev/null`"));
+        assert!(wipes("runs `rm -fr $HOME`"));
+        assert!(wipes("runs `/bin/rm -r -f /`"));
+        assert!(wipes("runs `rm -rf ~/.ssh`"));
+        assert!(!wipes("runs `rm -rf build dist`"));
+        assert!(!wipes("runs `rm -f ~/.cache/x`"));
+        assert!(!wipes("runs `rm ~/.bashrc`"), "not recursive");
+        assert!(!wipes("runs `gcc -o rm x.c`"));
+        assert!(user_file("~") && user_file("~/.ssh/id_rsa") && user_file("~/Documents"));
+        assert!(!user_file("~/.cache/pip/x") && !user_file("/tmp/pip-build/x"));
+        assert!(!user_file("build/lib/x.py"));
     }
 
     #[test]

@@ -135,3 +135,37 @@ fn flooding_the_sink_is_capped() {
     );
     assert!(r.network.len() <= 20);
 }
+
+#[test]
+fn killing_the_installer_ends_the_run_and_is_named() {
+    if !available() {
+        return;
+    }
+    // Anti-analysis: kill pip (the parent), then every process it can see.
+    let body = "import signal\nos.kill(os.getppid(), signal.SIGKILL)\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            os.kill(int(p), signal.SIGKILL)\n        except OSError:\n            pass\n";
+    let r = run_inline("killer", body, SandboxOptions::default());
+    assert_ne!(r.phases[0].status, "completed", "{:?}", r.phases);
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "DYN715"
+            && f.file.as_deref() == Some("setup.py")
+            && f.message.contains("installer")),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn trashing_the_home_ends_the_run_and_is_named() {
+    if !available() {
+        return;
+    }
+    let body = "import shutil\nshutil.rmtree(os.path.expanduser('~'), ignore_errors=True)\nos.system('rm -rf ~/ /tmp/* 2>/dev/null')\n";
+    let r = run_inline("trasher", body, SandboxOptions::default());
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule.as_str() == "DYN716" && f.file.as_deref() == Some("setup.py")),
+        "{:#?}",
+        r.findings
+    );
+}
