@@ -67,7 +67,10 @@ def run(argv):
 def install(path):
     base = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps",
             "--no-build-isolation", "--no-cache-dir", "--no-input",
-            "--disable-pip-version-check", "--progress-bar", "off"]
+            "--disable-pip-version-check", "--progress-bar", "off",
+            # a `Requires-Python` that excludes this interpreter must not
+            # stop the install before the package's code runs
+            "--ignore-requires-python"]
     try:
         import wheel  # noqa: F401  (PEP 517 builds with setuptools need it)
         has_wheel = True

@@ -160,6 +160,7 @@ const WIN_TOOLS: &[&str] = &[
     "tasklist",
     "ipconfig",
     "systeminfo",
+    "py",
     ".exe",
     ".bat",
     ".ps1",

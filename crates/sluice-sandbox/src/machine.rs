@@ -280,6 +280,8 @@ pub(crate) const WINDOWS_TOOLS: &[&str] = &[
     "calc",
     "calc.exe",
     "msiexec",
+    "py",
+    "py.exe",
 ];
 
 #[cfg(test)]

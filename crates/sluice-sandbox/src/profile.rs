@@ -62,6 +62,20 @@ pub const PYTHON_PROFILE: &[&str] = &[
     "gitpython",
     "gitdb",
     "smmap",
+    // Build back ends named in `pyproject.toml` (`build-system.requires`):
+    // without them an offline build stops before any of the package's
+    // code runs, at install and so at import too.
+    "hatchling",
+    "pathspec",
+    "pluggy",
+    "trove-classifiers",
+    "hatch-vcs",
+    "hatch-fancy-pypi-readme",
+    "flit-core",
+    "flit-scm",
+    "poetry-core",
+    "pdm-backend",
+    "setuptools-scm",
 ];
 
 /// The interpreter the profile is for: wheels must match it.
