@@ -12,11 +12,11 @@ const proj = process.cwd();
 let deps = [];
 try {
   deps = Object.keys(JSON.parse(fs.readFileSync(path.join(proj, 'package.json'), 'utf8')).dependencies || {});
-} catch (e) { console.error('[sluice-driver] no package.json:', e.message); }
+} catch (e) { console.error('[driver] no package.json:', e.message); }
 function run(file, args) {
-  console.log('[sluice-driver] run', file, args.join(' '));
+  console.log('[driver] run', file, args.join(' '));
   const r = cp.spawnSync(file, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: TIMEOUT });
-  console.log('[sluice-driver] exit', r.status, r.signal || '');
+  console.log('[driver] exit', r.status, r.signal || '');
 }
 const mode = process.argv[2];
 for (const d of deps) {

@@ -54,14 +54,14 @@ def top_modules(d):
 
 
 def run(argv):
-    print("[sluice-driver] run", argv, flush=True)
+    print("[driver] run", argv, flush=True)
     try:
         r = subprocess.run(argv, timeout=PER_CALL_TIMEOUT, stdin=subprocess.DEVNULL)
-        print("[sluice-driver] exit", r.returncode, flush=True)
+        print("[driver] exit", r.returncode, flush=True)
     except subprocess.TimeoutExpired:
-        print("[sluice-driver] timeout", argv, flush=True)
+        print("[driver] timeout", argv, flush=True)
     except OSError as e:
-        print("[sluice-driver] error", e, flush=True)
+        print("[driver] error", e, flush=True)
 
 
 def install(path):
@@ -99,7 +99,7 @@ def legacy_install(path):
             with zipfile.ZipFile(path) as z:
                 for n in z.namelist():
                     if n.startswith("/") or ".." in n.split("/"):
-                        print("[sluice-driver] unsafe path in archive:", n, file=sys.stderr)
+                        print("[driver] unsafe path in archive:", n, file=sys.stderr)
                         return 3
                 z.extractall(build)
         else:
@@ -113,7 +113,7 @@ def legacy_install(path):
             os.rename(os.path.join(build + ".x", entries[0]), build)
             os.rmdir(build + ".x")
     if not os.path.isfile(os.path.join(root, "setup.py")):
-        print("[sluice-driver] no setup.py and no `wheel` package: cannot build offline", file=sys.stderr)
+        print("[driver] no setup.py and no `wheel` package: cannot build offline", file=sys.stderr)
         return 3
     record = os.path.join(build if os.path.isdir(build) else "/tmp", "install-record.txt")
     return subprocess.call(

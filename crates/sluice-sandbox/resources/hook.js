@@ -9,8 +9,8 @@ const fs = require('fs');
 const path = require('path');
 const OUT = '@@EVENTS@@';
 const RES_DIR = '@@RESDIR@@/';
-if (OUT && !global.__sluice) {
-  global.__sluice = true;
+if (OUT && !global['@@GUARD@@']) {
+  Object.defineProperty(global, '@@GUARD@@', { value: true });
   const SELF = __filename;
   const fd = fs.openSync(OUT, 'a');
   const writeSync = fs.writeSync;           // keep originals before patching

@@ -241,7 +241,7 @@ def _emit_env(key, how):
         if culprit is None:
             return
         rec = {"t": time.time(), "pid": os.getpid(), "ppid": os.getppid(), "phase": _PHASE,
-               "event": "sluice.env." + how, "args": [key], "culprit": culprit,
+               "event": "venv.env." + how, "args": [key], "culprit": culprit,
                "direct": direct, "chain": chain, "via": via, "argv0": ""}
         os.write(_fd, (json.dumps(rec) + "\n").encode())
     except Exception:
@@ -311,10 +311,10 @@ class _Win(object):
         return _Win(self._n + "." + k)
 
     def __setattr__(self, k, v):
-        _emit("sluice.win", (self._n + "." + k, v))
+        _emit("venv.win", (self._n + "." + k, v))
 
     def __call__(self, *a, **kw):
-        _emit("sluice.win", (self._n,) + a + tuple(kw.values()))
+        _emit("venv.win", (self._n,) + a + tuple(kw.values()))
         return _Win(self._n + "()")
 
     def __getitem__(self, i):
@@ -423,12 +423,12 @@ class _LastFinder(object):
         top = name.partition(".")[0]
         if _WINDOWS and top in _WIN_MODULES:
             import importlib.machinery
-            _emit("sluice.win", ("import " + name,), 3)
+            _emit("venv.win", ("import " + name,), 3)
             return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
         if name in _PY2:
             import importlib.machinery
             return importlib.machinery.ModuleSpec(name, _AliasLoader(_PY2[name]))
-        _emit("sluice.import-missing", (name,), 3)
+        _emit("venv.import-missing", (name,), 3)
         return None
 
     @classmethod
@@ -485,12 +485,12 @@ def _windows_persona():
         flags = kw.pop("creationflags", 0)
         info = kw.pop("startupinfo", None)
         if (flags or info is not None) and _caller_is_pkg(2):
-            _emit("sluice.win", ("subprocess.Popen(creationflags=%r)" % (flags,),) + a[:1])
+            _emit("venv.win", ("subprocess.Popen(creationflags=%r)" % (flags,),) + a[:1])
         return real_init(self, *a, **kw)
     subprocess.Popen.__init__ = popen_init
 
     def startfile(path, *a, **kw):
-        _emit("sluice.win", ("os.startfile", path) + a)
+        _emit("venv.win", ("os.startfile", path) + a)
     os_mod.startfile = startfile
 
     import platform

@@ -466,7 +466,7 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
         "socket.gethostname" | "os.hostname" => ("recon", "reads the host name".to_owned()),
         "os.userInfo" => ("recon", "reads the user name".to_owned()),
         "os.networkInterfaces" => ("recon", "lists network interfaces".to_owned()),
-        "sluice.env.read" | "process.env.get" => {
+        "venv.env.read" | "process.env.get" => {
             if canary_env.contains(&a0.as_str()) {
                 ("env-secret", format!("reads env {a0}"))
             } else if matches!(a0.as_str(), "USER" | "LOGNAME" | "USERNAME") {
@@ -477,7 +477,7 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
                 ("env-secret", format!("reads env {a0}"))
             }
         }
-        "sluice.env.enumerate" | "process.env.enumerate" => {
+        "venv.env.enumerate" | "process.env.enumerate" => {
             ("env-dump", "reads the whole environment".to_owned())
         }
         "open" => {
@@ -534,7 +534,7 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
             )
         }
         api if is_spawn(api) => ("exec", format!("runs `{}`", short(&spawn_text(e)?, 160))),
-        "sluice.win" => {
+        "venv.win" => {
             let rest: Vec<&str> = e.args.iter().skip(1).map(String::as_str).collect();
             if let Some(m) = a0.strip_prefix("import ") {
                 ("windows", format!("imports the Windows module {m}"))
@@ -550,7 +550,7 @@ fn runtime_step(raw: &Raw, e: &AppEvent) -> Option<(String, String)> {
                 )
             }
         }
-        "sluice.import-missing" => (
+        "venv.import-missing" => (
             "missing-module",
             format!("imports {a0}, which this machine does not have"),
         ),

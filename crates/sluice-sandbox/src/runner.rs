@@ -295,6 +295,28 @@ fn chown_tree(p: &Path, uid: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The copy of a resource that goes inside: without its header comment or
+/// docstring (which names this tool), so a package that reads the files of
+/// its own interpreter finds an ordinary helper.
+fn disguise(src: &str) -> String {
+    let mut rest = src;
+    let mut head = String::new();
+    if let Some(r) = rest.strip_prefix("'use strict';\n") {
+        head.push_str("'use strict';\n");
+        rest = r;
+    }
+    if let Some(r) = rest.strip_prefix("\"\"\"") {
+        if let Some(end) = r.find("\"\"\"") {
+            rest = r[end + 3..].trim_start_matches('\n');
+        }
+    } else {
+        while rest.starts_with("//") {
+            rest = rest.split_once('\n').map_or("", |(_, r)| r);
+        }
+    }
+    head + rest
+}
+
 fn write(p: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent)?;
@@ -443,13 +465,16 @@ fn supervise(
     let res = meta_dir.join("res");
     let events_inside = format!("{run_dir}/ev/events.jsonl");
     let res_inside = format!("{run_dir}/res");
+    let guard = format!("__{}", rng.string(b"abcdefghijklmnopqrstuvwxyz", 10));
     let bake = |s: &str| {
-        s.replace("@@EVENTS@@", &events_inside)
+        disguise(s)
+            .replace("@@EVENTS@@", &events_inside)
             .replace("@@RESDIR@@", &res_inside)
+            .replace("@@GUARD@@", &guard)
     };
     write(&res.join("hook.js"), &bake(HOOK_JS))?;
-    write(&res.join("driver.py"), DRIVER_PY)?;
-    write(&res.join("driver.js"), DRIVER_JS)?;
+    write(&res.join("driver.py"), &disguise(DRIVER_PY))?;
+    write(&res.join("driver.js"), &disguise(DRIVER_JS))?;
     write(&ev_dir.join("events.jsonl"), "")?;
     write(
         &meta_dir.join("etc/resolv.conf"),
@@ -910,7 +935,7 @@ fn started_served(
     let mut out = Vec::new();
     let prefix = format!("{home}/");
     for (i, e) in app.iter().enumerate() {
-        let starts = (e.api == "sluice.win" && e.args.first().is_some_and(|a| a == "os.startfile"))
+        let starts = (e.api == "venv.win" && e.args.first().is_some_and(|a| a == "os.startfile"))
             || analyze::is_spawn(&e.api);
         if !starts || e.culprit.is_none() {
             continue;
@@ -1249,4 +1274,24 @@ fn run_phase(
         stderr_tail: stderr_s,
     };
     Ok((res, t0, t1, trace, hits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_inside_do_not_name_the_tool() {
+        for src in [HOOK_PY, HOOK_JS, DRIVER_PY, DRIVER_JS] {
+            let inside = disguise(src).to_lowercase();
+            assert!(
+                !inside.contains("sluice"),
+                "{}",
+                &inside[..300.min(inside.len())]
+            );
+            assert!(inside.len() > src.len() / 2);
+        }
+        assert!(disguise(HOOK_JS).starts_with("'use strict';\n"));
+        assert!(disguise(HOOK_PY).starts_with("import "));
+    }
 }
