@@ -87,9 +87,16 @@ fn user_file(path: &str) -> bool {
     path == "~"
         || path == "~/"
         || path.strip_prefix("~/").is_some_and(|rest| {
-            ![".cache/", "project/", "Downloads/", ".local/lib/", ".venv/"]
-                .iter()
-                .any(|k| rest.starts_with(k))
+            ![
+                ".cache/",
+                "project/",
+                "Downloads/",
+                ".local/lib/",
+                ".venv/",
+                "AppData/Local/Temp/",
+            ]
+            .iter()
+            .any(|k| rest.starts_with(k))
         })
 }
 
@@ -1669,6 +1676,7 @@ mod tests {
         assert!(user_file("~") && user_file("~/.ssh/id_rsa") && user_file("~/Documents"));
         assert!(!user_file("~/.cache/pip/x") && !user_file("/tmp/pip-build/x"));
         assert!(!user_file("build/lib/x.py"));
+        assert!(!user_file("~/AppData/Local/Temp/pip-req-build-x/build"));
     }
 
     #[test]

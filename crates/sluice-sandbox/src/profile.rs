@@ -76,6 +76,8 @@ pub const PYTHON_PROFILE: &[&str] = &[
     "poetry-core",
     "pdm-backend",
     "setuptools-scm",
+    "vcs-versioning",
+    "tomlkit",
 ];
 
 /// The interpreter the profile is for: wheels must match it.
@@ -422,6 +424,60 @@ pub fn build_profile(dest: &Path, artifacts: &[(String, Vec<u8>)]) -> Result<Bui
     Ok((done, refused))
 }
 
+/// Requirements of the profile's projects that it does not hold:
+/// `(project, requirement)`. The profile does not resolve, and one missing
+/// dependency of a build plugin (setuptools loads every installed
+/// `setuptools.finalize_distribution_options` entry point) breaks every
+/// build. Requirements under an environment marker or an extra are not
+/// checked; setuptools and pip come from the sandbox's venv.
+#[must_use]
+pub fn unmet_requirements(site: &Path) -> Vec<(String, String)> {
+    let norm = |n: &str| n.trim().to_ascii_lowercase().replace(['_', '.'], "-");
+    let Ok(entries) = std::fs::read_dir(site) else {
+        return Vec::new();
+    };
+    let mut have: BTreeSet<String> = ["setuptools", "pip"].map(String::from).into();
+    let mut metas = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name
+            .strip_suffix(".dist-info")
+            .or_else(|| name.strip_suffix(".egg-info"))
+        else {
+            continue;
+        };
+        let project = stem.split('-').next().unwrap_or(stem);
+        have.insert(norm(project));
+        for meta in ["METADATA", "PKG-INFO"] {
+            if let Ok(text) = std::fs::read_to_string(e.path().join(meta)) {
+                metas.push((norm(project), text));
+                break;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (project, text) in metas {
+        for req in text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Requires-Dist:"))
+        {
+            if req.contains(';') {
+                continue;
+            }
+            let name: String = req
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect();
+            if !name.is_empty() && !have.contains(&norm(&name)) {
+                out.push((project.clone(), req.trim().to_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The built profile under a data dir for the `python3` on `PATH`
 /// (`DATA/sandbox-profile/cp311-x86_64/site`), if there is one.
 #[must_use]
@@ -507,6 +563,36 @@ mod tests {
             t.into_inner().unwrap().finish().unwrap();
         }
         out
+    }
+
+    #[test]
+    fn unmet_requirements_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugin = zip(&[
+            ("plug/__init__.py", "import helper\n"),
+            (
+                "plug-1.0.dist-info/METADATA",
+                "Name: plug\nVersion: 1.0\nRequires-Dist: Helper_Lib>=2\nRequires-Dist: setuptools\nRequires-Dist: tomli; python_version < '3.11'\nRequires-Dist: base.dep\n",
+            ),
+        ]);
+        let base = zip(&[
+            ("base_dep/__init__.py", "\n"),
+            (
+                "base_dep-1.0.dist-info/METADATA",
+                "Name: base.dep\nVersion: 1.0\n",
+            ),
+        ]);
+        let dest = dir.path().join("p");
+        build_profile(
+            &dest,
+            &[
+                ("plug-1.0-py3-none-any.whl".into(), plugin),
+                ("base_dep-1.0-py3-none-any.whl".into(), base),
+            ],
+        )
+        .unwrap();
+        let unmet = unmet_requirements(&profile_site(&dest).unwrap());
+        assert_eq!(unmet, vec![("plug".to_owned(), "Helper_Lib>=2".to_owned())]);
     }
 
     #[test]

@@ -670,7 +670,18 @@ fn supervise(
         ("PATH".into(), path_dirs.join(":")),
         ("TERM".into(), "xterm-256color".into()),
         ("SHELL".into(), "/bin/bash".into()),
-        ("TMPDIR".into(), "/tmp".into()),
+        // Under the Windows persona the temporary folder is inside the
+        // profile as on Windows (%TEMP%), so a payload that moves what it
+        // built into ~/Documents renames within one file system instead of
+        // failing with EXDEV.
+        (
+            "TMPDIR".into(),
+            if opts.windows_persona {
+                format!("{home}/AppData/Local/Temp")
+            } else {
+                "/tmp".into()
+            },
+        ),
         ("XDG_RUNTIME_DIR".into(), "/run/user/1000".into()),
         (
             "NODE_OPTIONS".into(),

@@ -193,6 +193,11 @@ fn python_profile(
         eprintln!("warning: profile: left out {f}: {why}");
     }
     eprintln!("profile: {} projects laid out", done.len());
+    if let Some(site) = profile_site(&dir) {
+        for (project, req) in sluice_sandbox::profile::unmet_requirements(&site) {
+            eprintln!("warning: profile: {project} needs {req}, which the profile lacks");
+        }
+    }
     Ok(profile_site(&dir).map(std::fs::canonicalize).transpose()?)
 }
 
