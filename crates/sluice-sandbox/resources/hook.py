@@ -311,7 +311,9 @@ class _Win(object):
         return _Win(self._n + "." + k)
 
     def __setattr__(self, k, v):
-        _emit("venv.win", (self._n + "." + k, v))
+        # declaring a prototype (argtypes, restype, errcheck) is not a call
+        if k not in ("argtypes", "restype", "errcheck"):
+            _emit("venv.win", (self._n + "." + k, v))
 
     def __call__(self, *a, **kw):
         _emit("venv.win", (self._n,) + a + tuple(kw.values()))

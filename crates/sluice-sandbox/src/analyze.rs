@@ -757,7 +757,13 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
         if !e.direct
             && matches!(
                 kind.as_str(),
-                "native-load" | "read-secret" | "write" | "delete" | "env-secret" | "env-dump"
+                "native-load"
+                    | "read-secret"
+                    | "write"
+                    | "drop-exe"
+                    | "delete"
+                    | "env-secret"
+                    | "env-dump"
             )
         {
             continue;
@@ -1307,10 +1313,25 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 s,
                 format!("reads a credential file: {}", s.what),
             )),
+            // Walking the whole environment is what config loaders do
+            // (tqdm looks for TQDM_*): low, and the keys the walk touched
+            // at that line are part of it. A secret read by name is medium;
+            // a secret that leaves is DYN701.
+            "env-secret"
+                if steps.iter().any(|o| {
+                    o.s.kind == "env-dump" && o.s.file == s.file && o.s.line == s.line
+                }) =>
+            {
+                None
+            }
             "env-secret" | "env-dump" => Some(finding(
                 rules::SECRET_ENV,
                 "reads-secret-env",
-                Severity::Medium,
+                if s.kind == "env-dump" {
+                    Severity::Low
+                } else {
+                    Severity::Medium
+                },
                 Confidence::Medium,
                 s,
                 format!("reads secrets from the environment: {}", s.what),
@@ -1415,15 +1436,13 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                     ]
                     .iter()
                     .any(|k| s.what.contains(k));
+                    // Code that calls none of these (a template engine's
+                    // `eval("typeobj")`, a compiled validator) is low.
                     Some(
                         finding(
                             rules::DYNAMIC_CODE,
                             "runs-dynamic-code",
-                            if risky {
-                                Severity::High
-                            } else {
-                                Severity::Medium
-                            },
+                            if risky { Severity::High } else { Severity::Low },
                             Confidence::High,
                             s,
                             "runs code assembled at run time (decoded source in excerpt)"
@@ -1454,18 +1473,21 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 format!("drops a Windows program: {}", s.what),
             )),
             "windows" => {
-                let import = s.what.starts_with("imports the Windows module");
                 let risky = WIN_RISKY.iter().any(|k| s.what.contains(k));
+                // Hiding the window of what it starts is a payload's habit;
+                // other Windows calls (console colours, handles, an import)
+                // are what portable libraries do on Windows.
+                let hidden = s.what.contains("creationflags");
                 Some(
                     finding(
                         rules::WINDOWS,
                         "windows-payload",
                         if risky {
                             Severity::High
-                        } else if import {
-                            Severity::Low
-                        } else {
+                        } else if hidden {
                             Severity::Medium
+                        } else {
+                            Severity::Low
                         },
                         Confidence::High,
                         s,
@@ -1525,12 +1547,21 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             push(&mut out, f);
         }
         if s.unattributed && s.layer == Layer::System {
+            // A compiler or `uname -p` (platform.processor()) that a build
+            // ran with no runtime record is still only a build step.
+            let build = s.kind == "exec"
+                && (build_step(&s.what)
+                    || s.what.trim_start_matches("runs `").starts_with("uname"));
             push(
                 &mut out,
                 finding(
                     rules::UNATTRIBUTED,
                     "unattributed-system-event",
-                    Severity::Medium,
+                    if build {
+                        Severity::Low
+                    } else {
+                        Severity::Medium
+                    },
                     Confidence::Medium,
                     s,
                     format!("seen only outside the runtimes: {}", short(&s.what, 160)),

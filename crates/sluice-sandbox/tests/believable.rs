@@ -343,3 +343,40 @@ subprocess.run(['gcc', '--version'], capture_output=True)
         r.findings
     );
 }
+
+#[test]
+fn portable_library_habits_stay_low() {
+    if !available() {
+        return;
+    }
+    // What colorama, tqdm and template engines do at import: walk the
+    // environment for their own prefix, set up the Windows console through
+    // ctypes when they think they are on Windows, evaluate a template.
+    let body = r#"mine = {k: v for k, v in os.environ.items() if k.startswith('TQDM_')}
+if os.name == 'nt':
+    import ctypes
+    k = ctypes.windll.kernel32
+    k.GetStdHandle.restype = ctypes.c_void_p
+    k.GetStdHandle(-11)
+exec(compile('x = 1 + 1', '<template>', 'exec'))
+"#;
+    let r = run_with("portable", body, &SandboxOptions::default());
+    assert!(
+        r.findings.iter().any(|f| f.rule.as_str() == "DYN713"),
+        "the persona took the Windows branch: {:#?}",
+        r.findings
+    );
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.severity <= sluice_model::Severity::Low),
+        "{:#?}",
+        r.findings
+    );
+    let env: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "DYN705")
+        .collect();
+    assert_eq!(env.len(), 1, "one walk, one finding: {env:#?}");
+}
