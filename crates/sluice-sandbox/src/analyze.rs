@@ -1104,7 +1104,14 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
     }
 
     let findings = findings(&raw, &folded);
-    let stories = stories(&folded);
+    let mut stories = stories(&folded);
+    if !raw.npm_dropped.is_empty() {
+        stories.push(format!(
+            "installed without its {} declared dependencies ({}): the sandbox has no npm registry, so a `require` of them fails at run time",
+            raw.npm_dropped.len(),
+            short(&raw.npm_dropped.join(", "), 200)
+        ));
+    }
     let phases: Vec<_> = raw.phases.iter().map(|p| p.0.clone()).collect();
     let install_import_ms = phases
         .iter()

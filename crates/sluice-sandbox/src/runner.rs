@@ -206,6 +206,9 @@ pub(crate) struct Raw {
     pub started_served: Vec<(usize, String)>,
     /// What every body the fake network served carried this run.
     pub marker: String,
+    /// Dependencies taken out of an npm package's manifest so that it
+    /// installs offline.
+    pub npm_dropped: Vec<String>,
 }
 
 struct Ctx {
@@ -221,6 +224,8 @@ struct Ctx {
     /// Read-only binds applied after the home and `/proc` are in place
     /// (the dependency profile in the home, machine facts over `/proc`).
     late_binds: Vec<(PathBuf, String)>,
+    /// See [`Raw::npm_dropped`].
+    npm_dropped: Vec<String>,
 }
 
 pub(crate) fn run(input: &Path, opts: &SandboxOptions) -> Result<SandboxReport, SandboxError> {
@@ -455,11 +460,42 @@ fn supervise(
     let staged = host_home.join("Downloads").join(&file_name);
     std::fs::create_dir_all(host_home.join("Downloads"))?;
     let mut budget = opts.disk_bytes / 2;
-    copy_tree(input, &staged, &mut budget).map_err(|e| SandboxError::Input {
-        path: input.to_owned(),
-        reason: e.to_string(),
-    })?;
-    let inside_input = format!("{home}/Downloads/{file_name}");
+    let mut npm_dropped: Vec<String> = Vec::new();
+    // An npm package with dependencies cannot be installed offline: npm
+    // stops resolving them before any lifecycle script runs. Such a
+    // tarball goes in unpacked, without its dependency lists (what it then
+    // fails to require is seen at run time).
+    let npm_unpacked = if ecosystem == Ecosystem::Npm && !meta_is_dir(input) {
+        npm_without_dependencies(input, opts.disk_bytes / 2)?
+    } else {
+        None
+    };
+    let (staged_name, staged_dir) = if let Some((files, dropped)) = npm_unpacked {
+        let stem = file_name
+            .trim_end_matches(".tgz")
+            .trim_end_matches(".tar.gz")
+            .to_owned();
+        let root = host_home.join("Downloads").join(&stem);
+        for (rel, data, exec) in files {
+            let p = root.join(&rel);
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            std::fs::write(&p, data)?;
+            if exec {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))?;
+            }
+        }
+        npm_dropped = dropped;
+        (stem, true)
+    } else {
+        copy_tree(input, &staged, &mut budget).map_err(|e| SandboxError::Input {
+            path: input.to_owned(),
+            reason: e.to_string(),
+        })?;
+        (file_name.clone(), meta_is_dir(input))
+    };
+    let inside_input = format!("{home}/Downloads/{staged_name}");
 
     // 4. Resources: hooks with the event path baked in, drivers.
     let res = meta_dir.join("res");
@@ -720,6 +756,7 @@ fn supervise(
         env,
         binds,
         late_binds,
+        npm_dropped,
     };
 
     // 6. The fake world, then the phases.
@@ -789,7 +826,7 @@ fn supervise(
             // instead of filling the sink with tooling noise.
             install.push("--registry=http://127.0.0.1:9/".into());
             install.push(format!("--cache={home}/.npm"));
-            if meta_is_dir(input) {
+            if staged_dir {
                 install.push("--install-links".into());
             }
             install.push(inside_input.clone());
@@ -930,6 +967,7 @@ fn supervise(
         tampered,
         started_served,
         marker,
+        npm_dropped: ctx.npm_dropped.clone(),
     })
 }
 
@@ -975,6 +1013,82 @@ fn started_served(
         }
     }
     out
+}
+
+/// Files of an npm tarball (the `package/` folder stripped) with
+/// `dependencies`, `optionalDependencies` and `peerDependencies` taken out
+/// of its `package.json` (bundled ones kept), and the names taken out;
+/// `None` when it declares none (it is then installed as it came).
+#[allow(clippy::type_complexity)]
+fn npm_without_dependencies(
+    input: &Path,
+    max_bytes: u64,
+) -> Result<Option<(Vec<(String, Vec<u8>, bool)>, Vec<String>)>, SandboxError> {
+    let bad = |reason: String| SandboxError::Input {
+        path: input.to_owned(),
+        reason,
+    };
+    let limits = sluice_archive::Limits {
+        max_total_bytes: max_bytes,
+        ..sluice_archive::Limits::default()
+    };
+    let tree = sluice_archive::read_path(input, &limits).map_err(|e| bad(e.to_string()))?;
+    let top = |p: &str| p.split_once('/').map(|(t, r)| (t.to_owned(), r.to_owned()));
+    let Some(manifest) = tree
+        .files
+        .iter()
+        .filter(|f| top(&f.path).is_some_and(|(_, r)| r == "package.json"))
+        .min_by_key(|f| f.path.len())
+    else {
+        return Ok(None);
+    };
+    let Some((root, _)) = top(&manifest.path) else {
+        return Ok(None);
+    };
+    let Ok(mut pkg) = serde_json::from_slice::<serde_json::Value>(&manifest.data) else {
+        return Ok(None);
+    };
+    let bundled: Vec<String> = ["bundleDependencies", "bundledDependencies"]
+        .iter()
+        .filter_map(|k| pkg.get(*k)?.as_array().cloned())
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let mut dropped = Vec::new();
+    if let Some(obj) = pkg.as_object_mut() {
+        for key in ["dependencies", "optionalDependencies", "peerDependencies"] {
+            if let Some(serde_json::Value::Object(deps)) = obj.get_mut(key) {
+                let names: Vec<String> = deps
+                    .keys()
+                    .filter(|n| !bundled.contains(n))
+                    .cloned()
+                    .collect();
+                for n in names {
+                    deps.remove(&n);
+                    dropped.push(n);
+                }
+            }
+        }
+    }
+    if dropped.is_empty() {
+        return Ok(None);
+    }
+    let rewritten = serde_json::to_vec_pretty(&pkg).map_err(|e| bad(e.to_string()))?;
+    let prefix = format!("{root}/");
+    let files = tree
+        .files
+        .iter()
+        .filter_map(|f| {
+            let rel = f.path.strip_prefix(&prefix)?;
+            let data = if f.path == manifest.path {
+                rewritten.clone()
+            } else {
+                f.data.clone()
+            };
+            Some((rel.to_owned(), data, f.mode.is_some_and(|m| m & 0o111 != 0)))
+        })
+        .collect();
+    Ok(Some((files, dropped)))
 }
 
 fn meta_is_dir(p: &Path) -> bool {

