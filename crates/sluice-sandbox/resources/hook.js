@@ -220,6 +220,23 @@ if (OUT && !global['@@GUARD@@']) {
       session.post('Debugger.enable');
     } catch (_) { /* inspector unavailable: the Function/vm wrappers remain */ }
   }
+  // A require of a module this machine lacks: what came after is not seen,
+  // which the report says instead of "clean".
+  try {
+    const Module = require('module');
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      try {
+        return resolve.call(this, request, ...rest);
+      } catch (e) {
+        if (e && e.code === 'MODULE_NOT_FOUND' && typeof request === 'string'
+            && !request.startsWith('.') && !request.startsWith('/')) {
+          emit('venv.import-missing', [request]);
+        }
+        throw e;
+      }
+    };
+  } catch (_) { /* no CommonJS loader to watch */ }
   wrap(process, 'binding', 'process.binding', (a) => [a[0]]);
   wrap(process, 'dlopen', 'process.dlopen', (a) => [a[1]]);
   // ESM importers of builtins see the patched functions only after this:

