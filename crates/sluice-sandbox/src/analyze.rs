@@ -1436,8 +1436,6 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                         "zlib",
                         "__import__",
                         "ctypes",
-                        "environ",
-                        "getenv",
                         "webhook",
                         "open(",
                     ]
