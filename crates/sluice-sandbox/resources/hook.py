@@ -32,6 +32,16 @@ _BIN = os.path.join(sys.prefix, "bin") + os.sep
 _TOOLING = (os.sep + "pip" + os.sep, os.sep + "setuptools" + os.sep,
             os.sep + "_distutils_hack" + os.sep, os.sep + "pyproject_hooks" + os.sep,
             os.sep + "wheel" + os.sep, os.sep + "pkg_resources" + os.sep)
+# Build back ends in the dependency profile run on the package's behalf,
+# like setuptools: their frames are tooling (setuptools-scm asking git for
+# a version is not the package's doing).
+_BACKENDS = tuple(os.sep + b + os.sep for b in (
+    "setuptools_scm", "vcs_versioning", "hatchling", "hatch_vcs", "flit_core",
+    "flit_scm", "poetry" + os.sep + "core", "pdm" + os.sep + "backend",
+    "hatch_fancy_pypi_readme"))
+# The package's own tree, wherever it is being built: never tooling, even
+# if it ships a folder named `setuptools` or `pip`.
+_OWN_TREE = (os.sep + "pip-req-build-", os.sep + "pip-install-", os.sep + "Downloads" + os.sep)
 # The dependency profile (requests, cryptography, ...): their frames are
 # where something happened, never the culprit; the package frame that
 # called into them is.
@@ -91,12 +101,14 @@ def _classify_uncached(path):
         return "hook"
     if rp.startswith(_STDLIB) and "site-packages" not in rp:
         return "stdlib"
+    if any(t in rp for t in _OWN_TREE):
+        return "pkg"
     if any(t in rp for t in _TOOLING) or rp.startswith(_BIN) or rp == "<pip-setuptools-caller>":
         return "tooling"
     if rp.startswith("<frozen"):
         return "stdlib"
     if _DEPS and rp.startswith(_DEPS):
-        return "dep"
+        return "tooling" if any(b in rp for b in _BACKENDS) else "dep"
     return "pkg"
 
 

@@ -54,6 +54,47 @@ pub mod rules {
     pub const WIPE: RuleCode = RuleCode::new("DYN716");
 }
 
+/// A `*-nspkg.pth` that setuptools writes for legacy namespace packages:
+/// every line is its fixed template (`import sys, types, os;has_mfs = …`)
+/// with only quoted package names filled in. A call, an assignment or a
+/// line added to it is not the template.
+fn setuptools_nspkg(name: &str, text: &str) -> bool {
+    const FIXED: &[&str] = &[
+        "import sys, types, os",
+        "has_mfs = sys.version_info > (3, 5)",
+        "p = os.path.join(sys._getframe(1).f_locals['sitedir'], *",
+        "importlib = has_mfs and __import__('importlib.util')",
+        "has_mfs and __import__('importlib.machinery')",
+        "m = has_mfs and sys.modules.setdefault(",
+        ", importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec(",
+        ", [os.path.dirname(p)])))",
+        "m = m or sys.modules.setdefault(",
+        ", types.ModuleType(",
+        "mp = (m or []) and m.__dict__.setdefault('__path__',[])",
+        "(p not in mp) and mp.append(p)",
+        "m and setattr(sys.modules[",
+        "], ",
+        ", m)",
+    ];
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    name.ends_with("-nspkg.pth")
+        && !lines.is_empty()
+        && lines.iter().all(|l| {
+            if !l.starts_with(FIXED[0]) {
+                return false;
+            }
+            let mut rest = (*l).to_owned();
+            for f in FIXED {
+                rest = rest.replace(f, " ");
+            }
+            let b = rest.as_bytes();
+            !rest.contains(['=', ':', '[', ']', '\\'])
+                && !b
+                    .windows(2)
+                    .any(|w| (w[0].is_ascii_alphanumeric() || w[0] == b'_') && w[1] == b'(')
+        })
+}
+
 /// Does `cmd` remove a home folder, the root or the user's files
 /// recursively (`rm -rf ~/`, `rm -rf $HOME`, `rm -rf /`)?
 fn wipes(cmd: &str) -> bool {
@@ -217,6 +258,8 @@ const PERSIST_PATHS: &[&str] = &[
 /// Compilers and build helpers a `setup.py` runs to build an extension:
 /// a command made only of these is a build step, not a payload.
 const BUILD_TOOLS: &[&str] = &[
+    "git",
+    "hg",
     "gcc",
     "cc",
     "c++",
@@ -1053,6 +1096,9 @@ pub(crate) fn analyze(raw: Raw) -> SandboxReport {
     // 4. Start-up hooks the install left behind (seen in the file system).
     let install_end = raw.phases.first().map_or(0.0, |p| p.2);
     for (name, text) in &raw.startup_hooks {
+        if setuptools_nspkg(name, text) {
+            continue;
+        }
         let line = text
             .lines()
             .position(|l| l.starts_with("import"))
@@ -1331,6 +1377,33 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             {
                 None
             }
+            // Three or more secret names read at one line is a copy of the
+            // environment (`os.environ.copy()` for a child process): one
+            // low finding, at the first of them.
+            "env-secret"
+                if steps
+                    .iter()
+                    .filter(|o| {
+                        o.s.kind == "env-secret" && o.s.file == s.file && o.s.line == s.line
+                    })
+                    .count()
+                    >= 3 =>
+            {
+                let first = steps
+                    .iter()
+                    .find(|o| o.s.kind == "env-secret" && o.s.file == s.file && o.s.line == s.line);
+                first.is_some_and(|o| std::ptr::eq(o, st)).then(|| {
+                    finding(
+                        rules::SECRET_ENV,
+                        "reads-secret-env",
+                        Severity::Low,
+                        Confidence::Medium,
+                        s,
+                        "reads secrets from the environment: copies the whole environment"
+                            .to_owned(),
+                    )
+                })
+            }
             "env-secret" | "env-dump" => Some(finding(
                 rules::SECRET_ENV,
                 "reads-secret-env",
@@ -1479,21 +1552,15 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             )),
             "windows" => {
                 let risky = WIN_RISKY.iter().any(|k| s.what.contains(k));
-                // Hiding the window of what it starts is a payload's habit;
-                // other Windows calls (console colours, handles, an import)
-                // are what portable libraries do on Windows.
-                let hidden = s.what.contains("creationflags");
+                // Other Windows calls (console colours, handles, a hidden
+                // window for `git version`, an import) are what portable
+                // libraries do on Windows; what the hidden process is shows
+                // in its own finding.
                 Some(
                     finding(
                         rules::WINDOWS,
                         "windows-payload",
-                        if risky {
-                            Severity::High
-                        } else if hidden {
-                            Severity::Medium
-                        } else {
-                            Severity::Low
-                        },
+                        if risky { Severity::High } else { Severity::Low },
                         Confidence::High,
                         s,
                         format!("acts as on Windows: {}", short(&s.what, 200)),
@@ -1713,6 +1780,29 @@ mod tests {
         assert!(!user_file("~/.cache/pip/x") && !user_file("/tmp/pip-build/x"));
         assert!(!user_file("build/lib/x.py"));
         assert!(!user_file("~/AppData/Local/Temp/pip-req-build-x/build"));
+    }
+
+    #[test]
+    fn setuptools_namespace_pth_is_recognised() {
+        // What setuptools 80 writes for `namespace_packages=['google']`.
+        let real = "import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('google',));importlib = has_mfs and __import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs and sys.modules.setdefault('google', importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec('google', [os.path.dirname(p)])));m = m or sys.modules.setdefault('google', types.ModuleType('google'));mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)";
+        assert!(setuptools_nspkg("g-1.0-py3.11-nspkg.pth", real));
+        let child = real
+            .replace("('google',)", "('google', 'cloud')")
+            .replace("'google'", "'google.cloud'")
+            + ";m and setattr(sys.modules['google'], 'cloud', m)";
+        assert!(setuptools_nspkg(
+            "g-1.0-py3.11-nspkg.pth",
+            &format!("{real}\n{child}")
+        ));
+        let added = format!("{real}\nimport os; os.system('x')");
+        assert!(!setuptools_nspkg("g-1.0-py3.11-nspkg.pth", &added));
+        let inline = real.replace("mp.append(p)", "mp.append(p);os.system('x')");
+        assert!(!setuptools_nspkg("g-1.0-py3.11-nspkg.pth", &inline));
+        let assign = format!("{real};x = 1");
+        assert!(!setuptools_nspkg("g-1.0-py3.11-nspkg.pth", &assign));
+        assert!(!setuptools_nspkg("evil.pth", real));
+        assert!(!setuptools_nspkg("g-nspkg.pth", ""));
     }
 
     #[test]
