@@ -94,7 +94,7 @@ def main() -> None:
         root = pathlib.Path("/")
         rows = [{"sample_id": p.name, "path": str(p.resolve()).lstrip("/"), "tags": "benign", "cluster": p.name}
                 for d in a.benign for p in sorted(pathlib.Path(d).iterdir())
-                if p.name.endswith((".tar.gz", ".zip")) and "-" in p.name]
+                if p.name.endswith((".tar.gz", ".zip", ".tgz")) and "-" in p.name]
     else:
         rows = list(csv.DictReader(open(root / "MANIFEST.tsv"), delimiter="\t"))
         rows = [r for r in rows if a.tag in r["tags"].split(",") and split_of(r["cluster"]) == a.half]
