@@ -103,15 +103,20 @@ fn wipes(cmd: &str) -> bool {
         .filter(|t| !t.is_empty())
         .collect();
     toks.iter().enumerate().any(|(i, t)| {
-        (*t == "rm" || t.ends_with("/rm"))
-            && toks[i + 1..]
-                .iter()
-                .take_while(|a| a.starts_with('-') || wipe_target(a))
-                .any(|a| a.starts_with('-') && a.contains(['r', 'R']))
-            && toks[i + 1..]
-                .iter()
-                .take_while(|a| a.starts_with('-') || wipe_target(a))
-                .any(|a| wipe_target(a))
+        if *t != "rm" && !t.ends_with("/rm") {
+            return false;
+        }
+        let (mut recursive, mut target) = (false, false);
+        for a in &toks[i + 1..] {
+            if a.starts_with('-') {
+                recursive |= a.contains(['r', 'R']);
+            } else if wipe_target(a) {
+                target = true;
+            } else {
+                break;
+            }
+        }
+        recursive && target
     })
 }
 
@@ -1279,8 +1284,21 @@ fn finding(
 fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     let install = |s: &ChainStep| s.phase == Phase::Install;
+    // Environment reads per file:line: (a whole walk there, secret names read).
+    type At<'a> = (Option<&'a str>, Option<u32>);
+    let mut env_at: HashMap<At, (bool, usize)> = HashMap::new();
+    for o in steps {
+        let e = env_at.entry((o.s.file.as_deref(), o.s.line)).or_default();
+        e.0 |= o.s.kind == "env-dump";
+        e.1 += usize::from(o.s.kind == "env-secret");
+    }
+    let mut env_copy_reported: Vec<At> = Vec::new();
     for st in steps {
         let s = &st.s;
+        let (walked, secrets) = env_at
+            .get(&(s.file.as_deref(), s.line))
+            .copied()
+            .unwrap_or_default();
         let f = match s.kind.as_str() {
             _ if !s.canaries.is_empty() => {
                 let labels: Vec<String> = s
@@ -1370,29 +1388,14 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             // (tqdm looks for TQDM_*): low, and the keys the walk touched
             // at that line are part of it. A secret read by name is medium;
             // a secret that leaves is DYN701.
-            "env-secret"
-                if steps.iter().any(|o| {
-                    o.s.kind == "env-dump" && o.s.file == s.file && o.s.line == s.line
-                }) =>
-            {
-                None
-            }
+            "env-secret" if walked => None,
             // Three or more secret names read at one line is a copy of the
             // environment (`os.environ.copy()` for a child process): one
             // low finding, at the first of them.
-            "env-secret"
-                if steps
-                    .iter()
-                    .filter(|o| {
-                        o.s.kind == "env-secret" && o.s.file == s.file && o.s.line == s.line
-                    })
-                    .count()
-                    >= 3 =>
-            {
-                let first = steps
-                    .iter()
-                    .find(|o| o.s.kind == "env-secret" && o.s.file == s.file && o.s.line == s.line);
-                first.is_some_and(|o| std::ptr::eq(o, st)).then(|| {
+            "env-secret" if secrets >= 3 => {
+                let at = (s.file.as_deref(), s.line);
+                (!env_copy_reported.contains(&at)).then(|| {
+                    env_copy_reported.push(at);
                     finding(
                         rules::SECRET_ENV,
                         "reads-secret-env",
@@ -1434,18 +1437,7 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                     );
                 }
                 if wipes(&s.what) {
-                    push(
-                        &mut out,
-                        finding(
-                            rules::WIPE,
-                            "destroys-user-files",
-                            Severity::High,
-                            Confidence::High,
-                            s,
-                            "deletes the user's home or files in it".to_owned(),
-                        )
-                        .excerpt(&s.what),
-                    );
+                    push(&mut out, wipe_finding(s));
                 }
                 let build = !dl && build_step(&s.what);
                 Some(
@@ -1594,17 +1586,9 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
                 .excerpt(&s.what),
             ),
             // One finding per line however many files a tree held.
-            "delete" if s.what.strip_prefix("deletes ").is_some_and(user_file) => Some(
-                finding(
-                    rules::WIPE,
-                    "destroys-user-files",
-                    Severity::High,
-                    Confidence::High,
-                    s,
-                    "deletes the user's home or files in it".to_owned(),
-                )
-                .excerpt(&s.what),
-            ),
+            "delete" if s.what.strip_prefix("deletes ").is_some_and(user_file) => {
+                Some(wipe_finding(s))
+            }
             "native-load" => Some(finding(
                 rules::NATIVE,
                 "loads-native-code",
@@ -1729,6 +1713,19 @@ fn findings(raw: &Raw, steps: &[Step]) -> Vec<Finding> {
             .then_with(|| a.rule.cmp(&b.rule))
     });
     out
+}
+
+/// DYN716 at `s`; message alike for every file, so `push` keeps one per line.
+fn wipe_finding(s: &ChainStep) -> Finding {
+    finding(
+        rules::WIPE,
+        "destroys-user-files",
+        Severity::High,
+        Confidence::High,
+        s,
+        "deletes the user's home or files in it".to_owned(),
+    )
+    .excerpt(&s.what)
 }
 
 fn push(out: &mut Vec<Finding>, f: Finding) {

@@ -460,7 +460,6 @@ fn supervise(
     let staged = host_home.join("Downloads").join(&file_name);
     std::fs::create_dir_all(host_home.join("Downloads"))?;
     let mut budget = opts.disk_bytes / 2;
-    let mut npm_dropped: Vec<String> = Vec::new();
     // An npm package with dependencies cannot be installed offline: npm
     // stops resolving them before any lifecycle script runs. Such a
     // tarball goes in unpacked, without its dependency lists (what it then
@@ -470,7 +469,7 @@ fn supervise(
     } else {
         None
     };
-    let (staged_name, staged_dir) = if let Some((files, dropped)) = npm_unpacked {
+    let (staged_name, staged_dir, npm_dropped) = if let Some((files, dropped)) = npm_unpacked {
         let stem = file_name
             .trim_end_matches(".tgz")
             .trim_end_matches(".tar.gz")
@@ -486,14 +485,13 @@ fn supervise(
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))?;
             }
         }
-        npm_dropped = dropped;
-        (stem, true)
+        (stem, true, dropped)
     } else {
         copy_tree(input, &staged, &mut budget).map_err(|e| SandboxError::Input {
             path: input.to_owned(),
             reason: e.to_string(),
         })?;
-        (file_name.clone(), meta_is_dir(input))
+        (file_name.clone(), meta_is_dir(input), Vec::new())
     };
     let inside_input = format!("{home}/Downloads/{staged_name}");
 
@@ -1073,19 +1071,21 @@ fn npm_without_dependencies(
     if dropped.is_empty() {
         return Ok(None);
     }
-    let rewritten = serde_json::to_vec_pretty(&pkg).map_err(|e| bad(e.to_string()))?;
+    let mut rewritten = Some(serde_json::to_vec_pretty(&pkg).map_err(|e| bad(e.to_string()))?);
+    let manifest_path = manifest.path.clone();
     let prefix = format!("{root}/");
     let files = tree
         .files
-        .iter()
+        .into_iter()
         .filter_map(|f| {
-            let rel = f.path.strip_prefix(&prefix)?;
-            let data = if f.path == manifest.path {
-                rewritten.clone()
+            let rel = f.path.strip_prefix(&prefix)?.to_owned();
+            let exec = f.mode.is_some_and(|m| m & 0o111 != 0);
+            let data = if f.path == manifest_path {
+                rewritten.take().unwrap_or_default()
             } else {
-                f.data.clone()
+                f.data
             };
-            Some((rel.to_owned(), data, f.mode.is_some_and(|m| m & 0o111 != 0)))
+            Some((rel, data, exec))
         })
         .collect();
     Ok(Some((files, dropped)))

@@ -110,12 +110,7 @@ fn native_code_bypassing_the_hook_is_seen_from_outside() {
 
 #[test]
 fn node_eval_of_decoded_code_is_seen_with_its_source() {
-    if !available()
-        || std::process::Command::new("npm")
-            .arg("-v")
-            .output()
-            .is_err()
-    {
+    if !npm_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

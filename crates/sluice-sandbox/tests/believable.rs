@@ -383,12 +383,7 @@ exec(compile('x = 1 + 1', '<template>', 'exec'))
 
 #[test]
 fn an_npm_package_with_dependencies_still_runs_its_install_script() {
-    if !available()
-        || std::process::Command::new("npm")
-            .arg("-v")
-            .output()
-            .is_err()
-    {
+    if !npm_available() {
         return;
     }
     // npm offline stops at resolving `axios` before any script runs: the
@@ -429,5 +424,39 @@ fn an_npm_package_with_dependencies_still_runs_its_install_script() {
             .any(|s| s.contains("without its 2 declared dependencies")),
         "{:?}",
         r.stories
+    );
+}
+
+#[test]
+fn an_environment_copy_for_a_child_is_one_low_finding() {
+    if !available() {
+        return;
+    }
+    // GitPython and plumbum hand a copy of the environment to the tools
+    // they start; a secret read by name stays medium.
+    let body = "child = os.environ.copy()\ntoken = os.environ.get('GITHUB_TOKEN')\n";
+    let r = run_with("envcopy", body, &SandboxOptions::default());
+    let env: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "DYN705")
+        .collect();
+    let copy = setup_line(body, "os.environ.copy()");
+    let named = setup_line(body, "GITHUB_TOKEN");
+    assert_eq!(
+        env.iter().filter(|f| f.line == Some(copy)).count(),
+        1,
+        "{env:#?}"
+    );
+    assert!(
+        env.iter()
+            .filter(|f| f.line == Some(copy))
+            .all(|f| f.severity == sluice_model::Severity::Low),
+        "{env:#?}"
+    );
+    assert!(
+        env.iter()
+            .any(|f| f.line == Some(named) && f.severity == sluice_model::Severity::Medium),
+        "{env:#?}"
     );
 }

@@ -208,21 +208,9 @@ fn benign_python_package_yields_nothing() {
     assert!(r.network.is_empty(), "{:?}", r.network);
 }
 
-fn node_available() -> bool {
-    let ok = std::process::Command::new("node")
-        .arg("-v")
-        .output()
-        .is_ok()
-        && std::process::Command::new("npm").arg("-v").output().is_ok();
-    if !ok {
-        eprintln!("SKIP: node/npm not found");
-    }
-    ok
-}
-
 #[test]
 fn npm_preinstall_steals_npmrc_over_dns() {
-    if !available() || !node_available() {
+    if !npm_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -255,7 +243,7 @@ fn npm_preinstall_steals_npmrc_over_dns() {
 
 #[test]
 fn benign_npm_package_yields_nothing() {
-    if !available() || !node_available() {
+    if !npm_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

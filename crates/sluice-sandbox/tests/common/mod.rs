@@ -31,6 +31,21 @@ pub fn available() -> bool {
     }
 }
 
+/// Whether the sandbox can run npm packages here (node and npm too);
+/// prints why not.
+pub fn npm_available() -> bool {
+    if !available() {
+        return false;
+    }
+    let ok = ["node", "npm"]
+        .iter()
+        .all(|t| std::process::Command::new(t).arg("-v").output().is_ok());
+    if !ok {
+        eprintln!("SKIP: node/npm not found");
+    }
+    ok
+}
+
 /// Pack `src` as `<prefix>/...` into a .tar.gz at `dest`.
 pub fn tar_gz(src: &Path, prefix: &str, dest: &Path) {
     let f = std::fs::File::create(dest).unwrap();
