@@ -460,3 +460,86 @@ fn an_environment_copy_for_a_child_is_one_low_finding() {
         "{env:#?}"
     );
 }
+
+/// An sdist `name-0.1` from `(path, text)` files, `setup.py` among them.
+fn sdist_of(dir: &std::path::Path, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}-src"));
+    for (path, text) in files {
+        let p = src.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let out = dir.join(format!("{name}-0.1.tar.gz"));
+    tar_gz(&src, &format!("{name}-0.1"), &out);
+    out
+}
+
+/// A `setup.py` whose `install` command runs `payload` (sealed-guarded).
+fn install_hook_setup(name: &str, payload: &str) -> String {
+    let indented: String = payload
+        .lines()
+        .map(|l| format!("            {l}\n"))
+        .collect();
+    format!(
+        "import os, sys, socket\nfrom setuptools import setup\nfrom setuptools.command.install import install\n{SEALED_GUARD}\nclass Hook(install):\n    def run(self):\n        if _sealed():\n{indented}        install.run(self)\n\nsetup(name={name:?}, version='0.1', py_modules=[], cmdclass={{'install': Hook}})\n"
+    )
+}
+
+#[test]
+fn python2_module_names_reach_the_network() {
+    if !available() {
+        return;
+    }
+    let body = "import urllib2\nurllib2.urlopen('http://203.0.113.5/p2').read()\n";
+    let r = run_with("pytwo", body, &SandboxOptions::default());
+    let line = setup_line(body, "urllib2.urlopen");
+    assert!(
+        has(&r, "DYN702", "setup.py", line),
+        "urllib2 fetch not seen at setup.py:{line}: {:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn under_the_windows_persona_temp_and_documents_share_a_file_system() {
+    if !available() {
+        return;
+    }
+    // A dropper that builds in the temp folder and renames into Documents:
+    // EXDEV across two mounts would end it before it calls home.
+    let body = "import tempfile\np = os.path.join(tempfile.gettempdir(), 'stage.txt')\nopen(p, 'w').write('x')\nos.rename(p, os.path.expanduser('~/Documents/stage.txt'))\nsocket.create_connection(('203.0.113.6', 80)).close()\n";
+    let r = run_with("renamer", body, &SandboxOptions::default());
+    let line = setup_line(body, "create_connection");
+    assert!(
+        has(&r, "DYN702", "setup.py", line),
+        "the rename failed before the call home: {:#?}",
+        r.phases
+    );
+}
+
+#[test]
+fn a_bundled_folder_named_pip_is_still_the_package() {
+    if !available() {
+        return;
+    }
+    // Frames under the package's own tree are never tooling, whatever the
+    // folder is called.
+    let dir = tempfile::tempdir().unwrap();
+    let helper = "import socket\ns = socket.create_connection(('203.0.113.7', 80))\ns.close()\n";
+    let setup = install_hook_setup(
+        "hidesinpip",
+        "import runpy\nrunpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'vendor', 'pip', 'helper.py'))",
+    );
+    let pkg = sdist_of(
+        dir.path(),
+        "hidesinpip",
+        &[("setup.py", &setup), ("vendor/pip/helper.py", helper)],
+    );
+    let r = run(&pkg, &SandboxOptions::default()).unwrap();
+    show(&r);
+    assert!(
+        has(&r, "DYN702", "vendor/pip/helper.py", 2),
+        "not blamed on the bundled file: {:#?}",
+        r.findings
+    );
+}
