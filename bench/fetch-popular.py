@@ -172,13 +172,13 @@ def main() -> int:
         index = pip_index()
         d = base / "pypi"
         d.mkdir(parents=True, exist_ok=True)
-        jobs += [("pypi", n, lambda n=n: fetch_pypi(n, index, d)) for n in
+        jobs += [("pypi", n, lambda n=n, d=d: fetch_pypi(n, index, d)) for n in
                  ranked(args.shared / "popular-pypi.tsv", lo, hi)]
     if args.ecosystem in ("npm", "both"):
         reg = npm_registry()
         d = base / "npm"
         d.mkdir(parents=True, exist_ok=True)
-        jobs += [("npm", n, lambda n=n: fetch_npm(n, reg, d)) for n in
+        jobs += [("npm", n, lambda n=n, d=d: fetch_npm(n, reg, d)) for n in
                  ranked(args.shared / "popular-npm.tsv", lo, hi)]
 
     missing = []
