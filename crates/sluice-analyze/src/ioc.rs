@@ -279,6 +279,21 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// An `http(s)://` URL whose host is an IPv4 literal outside private,
+/// loopback and link-local space (documentation ranges count: they stand
+/// for public addresses in examples and fixtures). A hard-coded address
+/// is where a stealer's server sits; services people publish have names.
+#[must_use]
+pub fn is_raw_ip_url(s: &str) -> bool {
+    let l = s.trim();
+    if !(l.starts_with("http://") || l.starts_with("https://")) {
+        return false;
+    }
+    url_host(l)
+        .and_then(|h| h.parse::<Ipv4Addr>().ok())
+        .is_some_and(|v| is_public(IpAddr::V4(v)) || is_documentation(v))
+}
+
 /// The host of a URL, lower-case as given.
 fn url_host(u: &str) -> Option<&str> {
     let rest = u.split_once("://")?.1;

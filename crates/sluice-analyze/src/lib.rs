@@ -27,6 +27,7 @@ pub mod learn;
 pub mod manifest;
 pub mod python;
 pub mod score;
+pub mod shell;
 pub mod source;
 pub mod syntax;
 

