@@ -5,6 +5,10 @@
 #
 #   bench/train.sh            # then: cargo build --release -p sluice-cli
 #
+# The benign training set is the top 300 of each registry and the tuning half
+# of ranks 2,001-3,000 (bench/split-benign.py makes the halves); false
+# positives are measured on the other half, never trained on.
+#
 # MALICIOUS and CORPUS may be overridden from the environment; extra arguments
 # go to `sluice train` (e.g. --label "rules at abc1234", --dump /tmp/features.tsv).
 set -eu
@@ -15,5 +19,6 @@ cargo build --release -p sluice-cli
 "${CARGO_TARGET_DIR:-target}/release/sluice" train \
     --malicious "$MALICIOUS" \
     --benign "$CORPUS/top300/pypi" "$CORPUS/top300/npm" \
-    --holdout-benign "$CORPUS/r2001-3000/pypi" "$CORPUS/r2001-3000/npm" \
+        "$CORPUS/r2001-3000-tune/pypi" "$CORPUS/r2001-3000-tune/npm" \
+    --holdout-benign "$CORPUS/r2001-3000-holdout/pypi" "$CORPUS/r2001-3000-holdout/npm" \
     --out crates/sluice-analyze/model/scorer.json "$@"

@@ -47,6 +47,53 @@ fn is_exec_sink(c: &Call) -> bool {
         || (c.target.starts_with("local:") && c.caps.has(Caps::CODE))
 }
 
+/// A process call whose commands are all tools that read their arguments
+/// as data (`["unzip", path]`, `["git", "ls-remote", url]`,
+/// `powershell -Command "Expand-Archive …"`): fetched data reaching them is
+/// unpacked or queried, not executed.
+fn hands_to_a_tool(c: &Call) -> bool {
+    if !is_proc_sink_name(&c.target) || c.strings.is_empty() {
+        return false;
+    }
+    let sh = crate::shell::analyse(&shell_line(c));
+    !sh.runs.is_empty()
+        && sh.downloads.is_empty()
+        && sh.runs.iter().all(|r| {
+            let name = r
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(".exe")
+                .to_ascii_lowercase();
+            matches!(
+                name.as_str(),
+                "unzip"
+                    | "tar"
+                    | "gunzip"
+                    | "7z"
+                    | "7za"
+                    | "xz"
+                    | "bunzip2"
+                    | "git"
+                    | "hg"
+                    | "svn"
+                    | "cp"
+                    | "mv"
+                    | "ls"
+                    | "cat"
+                    | "file"
+                    | "sha256sum"
+                    | "shasum"
+                    | "md5sum"
+                    | "gpg"
+                    | "openssl"
+                    | "hdiutil"
+                    | "ditto"
+                    | "expand-archive"
+            )
+        })
+}
+
 /// A shell command line that downloads and runs in one go.
 #[must_use]
 pub fn is_fetch_and_run(cmd: &str) -> bool {
@@ -123,7 +170,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     for c in f
         .calls
         .iter()
-        .filter(|c| is_exec_sink(c) && c.arg_labels.has(Labels::FETCHED))
+        .filter(|c| is_exec_sink(c) && c.arg_labels.has(Labels::FETCHED) && !hands_to_a_tool(c))
     {
         let urls = urls_in(
             f.calls
@@ -236,9 +283,13 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         .calls
         .iter()
         .filter(|c| is_proc_sink_name(&c.target) || c.target == "os.startfile")
+        .filter(|c| !hands_to_a_tool(c))
         .collect();
+    // A shared variable links two calls in the same function (or at
+    // module level); a name like `url` reused 1,500 lines away does not.
     let shares = |a: &Call, b: &Call| {
-        a.idents.iter().any(|i| b.idents.contains(i))
+        (a.scope == b.scope || a.scope.is_none() || b.scope.is_none())
+            && a.idents.iter().any(|i| b.idents.contains(i))
             || a.strings
                 .iter()
                 .any(|s| s.len() > 3 && !s.starts_with("http") && b.strings.contains(s))

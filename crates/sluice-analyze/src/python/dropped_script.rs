@@ -99,7 +99,9 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         .filter_map(|c| c.strings.first().map(String::as_str))
         .filter(|p| is_script_path(p))
         .collect();
-    for r in &procs {
+    // Only real process starts: a local helper's arguments are not a
+    // command line.
+    for r in procs.iter().filter(|r| is_proc_sink_name(&r.target)) {
         let sh = crate::shell::analyse(&shell_line(r));
         let started = written.iter().find(|p| {
             sh.runs_path(p) || (r.target == "os.startfile" && r.strings.iter().any(|s| s == *p))
@@ -133,7 +135,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
     if !role.runs_unasked() {
         return Vec::new();
     }
-    for r in &procs {
+    for r in procs.iter().filter(|r| is_proc_sink_name(&r.target)) {
         let Some(first) = r.strings.first() else {
             continue;
         };

@@ -420,6 +420,32 @@ pub(crate) fn nested_findings(f: &Facts<'_>, depth: u8) -> Vec<Finding> {
             ));
         }
     }
+    // Code run through a classical cipher before `exec` (a reversed
+    // alphabet, ROT13, the string backwards): only where the file executes
+    // strings, and only when the plain text is code and the literal is not.
+    if f.calls
+        .iter()
+        .any(|c| matches!(c.target.as_str(), "exec" | "eval" | "compile"))
+    {
+        let mut lits: Vec<&super::facts::StrLit> = f
+            .strings
+            .iter()
+            .filter(|s| (40..=MAX_DECODED).contains(&s.value.len()) && !looks_python(&s.value))
+            .collect();
+        lits.sort_by_key(|s| std::cmp::Reverse(s.value.len()));
+        for s in lits.into_iter().take(MAX_BLOBS) {
+            if let Some((layer, plain)) = classical(&s.value) {
+                decoded.push((
+                    s,
+                    Decoded {
+                        layers: vec![layer],
+                        bytes: plain.into_bytes(),
+                        kind: "python source",
+                    },
+                ));
+            }
+        }
+    }
     let mut out = Vec::new();
     for (blob, d) in decoded {
         // A decrypted payload is code whatever it looks like: it is only
@@ -456,9 +482,77 @@ pub(crate) fn nested_findings(f: &Facts<'_>, depth: u8) -> Vec<Finding> {
     out
 }
 
+/// Undo a classical cipher: the ASCII letters mapped onto themselves
+/// reversed (`string.ascii_letters[::-1]`), per-case Atbash, ROT13, or the
+/// text backwards. The plain text must read as Python with an import or an
+/// `exec`, which the cipher text did not.
+#[must_use]
+pub fn classical(s: &str) -> Option<(&'static str, String)> {
+    const LETTERS: &[u8; 52] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let map = |f: &dyn Fn(u8) -> u8| -> String {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphabetic() { f(b) } else { b })
+            .map(char::from)
+            .collect()
+    };
+    if !s.is_ascii() {
+        return None;
+    }
+    let idx = |b: u8| LETTERS.iter().position(|&x| x == b).unwrap_or(0);
+    let candidates: [(&'static str, String); 4] = [
+        (
+            "reversed-alphabet substitution",
+            map(&|b| LETTERS[51 - idx(b)]),
+        ),
+        (
+            "atbash",
+            map(&|b| {
+                if b.is_ascii_lowercase() {
+                    b'z' - (b - b'a')
+                } else {
+                    b'Z' - (b - b'A')
+                }
+            }),
+        ),
+        (
+            "rot13",
+            map(&|b| {
+                let base = if b.is_ascii_lowercase() { b'a' } else { b'A' };
+                (b - base + 13) % 26 + base
+            }),
+        ),
+        ("reverse", s.chars().rev().collect()),
+    ];
+    candidates.into_iter().find(|(_, plain)| {
+        looks_python(plain) && (plain.contains("import ") || plain.contains("exec("))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classical_ciphers_undone() {
+        let (layer, plain) = classical(
+            "RNKLIG HLXPVG,HFYKILXVHH,LH;H=HLXPVG.HLXPVG(HLXPVG.zu_rmvg,HLXPVG.hlxp_hgivzn)",
+        )
+        .unwrap();
+        assert_eq!(layer, "reversed-alphabet substitution");
+        assert!(plain.starts_with("import socket,subprocess,os"), "{plain}");
+        let rot = "vzcbeg bf; bf.flfgrz('vq') # cevag(gur ubfg)";
+        assert_eq!(classical(rot).unwrap().0, "rot13");
+        let back: String = "import os; os.system('id')  # print(it)"
+            .chars()
+            .rev()
+            .collect();
+        assert_eq!(classical(&back).unwrap().0, "reverse");
+        // prose and ordinary identifiers are not code in any of them
+        assert!(classical("The quick brown fox jumps over the lazy dog again and again").is_none());
+        assert!(
+            classical("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/").is_none()
+        );
+    }
 
     #[test]
     fn fernet_tokens_decrypt_with_their_key() {
