@@ -8,7 +8,10 @@
 //!   `bash /tmp/x.sh`, `os.startfile(x)`), read through [`crate::shell`].
 //! - Code that runs unasked (`__init__.py`, `setup.py`) starting another
 //!   Python in the background on code of its own: `Popen(["python3", "-c",
-//!   "from helper import run"])`, `os.system("pythonw deps.pyw")`.
+//!   "from helper import run"])`, `os.system("pythonw deps.pyw")`; and
+//!   module-level code of any module (it runs on import) starting a Python
+//!   detached from the importer (`DETACHED_PROCESS`, `os.setpgrp`,
+//!   `start_new_session=True`).
 //!
 //! **Why it matters.** Stagers hide their second stage from a reader of
 //! the package and from the importing process: the `hexcolured` and
@@ -131,31 +134,43 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         return vec![fd];
     }
     // A second interpreter started in the background by code that runs
-    // unasked, on code of the package's own.
-    if !role.runs_unasked() {
-        return Vec::new();
-    }
+    // unasked, on code of the package's own — or, from any module, at
+    // module level (it runs when the module is imported) and detached
+    // from the importing process.
     for r in procs.iter().filter(|r| is_proc_sink_name(&r.target)) {
-        let Some(first) = r.strings.first() else {
+        let detached = r
+            .kwarg("creationflags")
+            .is_some_and(|v| v.contains("DETACHED"))
+            || r.kwarg("preexec_fn")
+                .is_some_and(|v| v.contains("setpgrp") || v.contains("setsid"))
+            || r.kwarg("start_new_session").is_some_and(|v| v == "True");
+        if !(role.runs_unasked() || (r.scope.is_none() && detached)) {
             continue;
-        };
-        let exe = first
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        }
+        let exe = r
+            .strings
+            .first()
+            .map(|first| {
+                first
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
         let exe = exe.split_whitespace().next().unwrap_or("");
-        let python = exe.starts_with("python") || exe == "py" || exe == "sys.executable";
+        let python = exe.starts_with("python") || exe == "py" || r.text.contains("sys.executable");
         if !python || !in_background(r) {
             continue;
         }
         let line = shell_line(r);
         let imports_code =
             line.contains(" -c ") && (line.contains("import ") || line.contains("exec("));
-        let own_script = r.strings.iter().skip(1).any(|s| {
+        let own_script = r.strings.iter().any(|s| {
             let l = s.to_ascii_lowercase();
             l.ends_with(".py") || l.ends_with(".pyw")
-        }) || line.to_ascii_lowercase().contains(".pyw");
+        }) || line.to_ascii_lowercase().contains(".pyw")
+            || (detached && r.npos > 0 && !r.text.contains("-m"));
         if !(imports_code || own_script) {
             continue;
         }
@@ -166,7 +181,11 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                 NAME,
                 Severity::High,
                 Confidence::Medium,
-                "starts another Python in the background from code that runs unasked",
+                if role.runs_unasked() {
+                    "starts another Python in the background from code that runs unasked"
+                } else {
+                    "starts another Python detached from the importing process, at module level"
+                },
                 r,
             )
             .evidence(format!(
