@@ -38,7 +38,7 @@ impl Manifest {
         if let Some(r) = self.roles.get(path) {
             return *r;
         }
-        if is_auxiliary(path) {
+        if is_auxiliary(path) || in_committed_environment(path) {
             FileRole::Auxiliary
         } else if path.ends_with(".pth") {
             // `.pth` lines starting with `import` run at every interpreter start.
@@ -47,6 +47,30 @@ impl Manifest {
             FileRole::Library
         }
     }
+}
+
+/// A file of a virtual environment or installed tree committed into a
+/// source tree (`venv/lib/python3.14/site-packages/…`, `.venv/bin/pip`):
+/// pip installs the package, not the folder, so these files never run on
+/// the user's machine. A wheel's own `.pth` sits at its root, never under
+/// `site-packages/`. (npm's bundled `node_modules` are installed, so they
+/// are not counted here.)
+#[must_use]
+pub fn in_committed_environment(path: &str) -> bool {
+    let mut parts = path.split('/');
+    // the first component is the archive's top folder
+    parts.next();
+    let rest: Vec<&str> = parts.collect();
+    rest.len() > 1
+        && rest[..rest.len() - 1]
+            .iter()
+            .any(|c| matches!(*c, "site-packages" | "dist-packages"))
+        || rest.len() > 2
+            && matches!(rest[0], "venv" | ".venv" | "env" | ".env" | "virtualenv")
+            && matches!(
+                rest[1],
+                "lib" | "Lib" | "bin" | "Scripts" | "lib64" | "include"
+            )
 }
 
 /// Tests, examples, docs and build tooling: shipped, rarely run by users.
@@ -84,4 +108,27 @@ pub fn read(tree: &FileTree) -> Manifest {
         return m;
     }
     pypi::read(tree).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_committed_environment;
+
+    #[test]
+    fn committed_environments_are_recognised() {
+        assert!(in_committed_environment(
+            "py_vapid-1.9.5/venv/lib/python3.14/site-packages/a1_coverage.pth"
+        ));
+        assert!(in_committed_environment("pkg-1.0/.venv/bin/pip"));
+        assert!(in_committed_environment(
+            "pkg-1.0/vendor/site-packages/x.dist-info/entry_points.txt"
+        ));
+        // the package's own files and a wheel's root .pth are not
+        assert!(!in_committed_environment("pkg-1.0/pkg/env.py"));
+        assert!(!in_committed_environment("pkg-1.0/env/config.py"));
+        assert!(!in_committed_environment("a1_coverage.pth"));
+        assert!(!in_committed_environment(
+            "pkg-1.0/pkg.dist-info/entry_points.txt"
+        ));
+    }
 }

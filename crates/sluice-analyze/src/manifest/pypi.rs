@@ -92,9 +92,12 @@ pub fn read(tree: &FileTree) -> Option<Manifest> {
         );
     }
     // entry_points.txt of an egg-info or dist-info
+    // (the package's own: not those of an environment committed into the
+    // source tree, which pip never installs)
     for f in tree.files.iter().filter(|f| {
-        f.path.ends_with(".egg-info/entry_points.txt")
-            || f.path.ends_with(".dist-info/entry_points.txt")
+        (f.path.ends_with(".egg-info/entry_points.txt")
+            || f.path.ends_with(".dist-info/entry_points.txt"))
+            && !super::in_committed_environment(&f.path)
     }) {
         for (g, n, t) in parse_entry_points_ini(&String::from_utf8_lossy(&f.data)) {
             entry_points.push((g, n, t));
