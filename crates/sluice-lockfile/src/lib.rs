@@ -481,7 +481,10 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
             continue;
         }
         match parse_kind(&f.path, f.kind) {
-            Ok(p) => {
+            Ok(mut p) => {
+                // File order (TOML tables come back sorted by key).
+                p.deps
+                    .sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
                 inv.files.push(SourceFile {
                     path: f.path.clone(),
                     kind: f.kind,

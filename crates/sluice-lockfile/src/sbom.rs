@@ -95,7 +95,8 @@ pub(crate) fn cyclonedx(path: &Path, text: &str) -> Result<Parsed, Error> {
                         .collect()
                 })
                 .unwrap_or_default();
-            add_purl(&mut p, path, purl, c.line, hashes);
+            let line = c.get("purl").map_or(c.line, |n| n.line);
+            add_purl(&mut p, path, purl, line, hashes);
         }
         if let Some(children) = c.get("components") {
             stack.extend(children.items().iter().rev());
@@ -136,7 +137,8 @@ pub(crate) fn spdx(path: &Path, text: &str) -> Result<Parsed, Error> {
                     .collect()
             })
             .unwrap_or_default();
-        add_purl(&mut p, path, purl, pkg.line, hashes);
+        let line = pkg.get("name").map_or(pkg.line, |n| n.line);
+        add_purl(&mut p, path, purl, line, hashes);
     }
     Ok(p)
 }

@@ -39,6 +39,12 @@ fn packages<'a>(
     }
 }
 
+/// The line of a package table's `name` key (a `[[package]]` header names
+/// nothing; the name line is what a reader looks for).
+fn name_line(pkg: &Node) -> u32 {
+    pkg.get("name").map_or(pkg.line, |n| n.line)
+}
+
 /// Hashes of `{file, hash}` lists (Poetry, PDM) or `{url, hash}` (uv).
 fn file_hashes(list: Option<&Node>) -> Vec<String> {
     list.map(|l| {
@@ -66,7 +72,7 @@ pub(crate) fn poetry(path: &Path, text: &str) -> Result<Parsed, Error> {
             hashes = file_hashes(legacy.and_then(|l| l.get(name)));
         }
         let source = pkg.get("source");
-        let Some(d) = add(&mut p, path, name, Some(version), pkg.line) else {
+        let Some(d) = add(&mut p, path, name, Some(version), name_line(pkg)) else {
             continue;
         };
         d.hashes = hashes;
@@ -104,7 +110,7 @@ pub(crate) fn uv(path: &Path, text: &str) -> Result<Parsed, Error> {
             .collect();
         hashes.extend(file_hashes(pkg.get("wheels")));
         let src = pkg.get("source");
-        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), pkg.line) else {
+        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), name_line(pkg)) else {
             continue;
         };
         d.hashes = hashes;
@@ -144,7 +150,7 @@ pub(crate) fn pdm(path: &Path, text: &str) -> Result<Parsed, Error> {
         let git = pkg.str_of("git").map(str::to_owned);
         let url = pkg.str_of("url").map(str::to_owned);
         let local = pkg.get("path").is_some();
-        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), pkg.line) else {
+        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), name_line(pkg)) else {
             continue;
         };
         d.hashes = hashes;
@@ -202,7 +208,7 @@ pub(crate) fn pylock(path: &Path, text: &str) -> Result<Parsed, Error> {
             (SourceKind::Registry, pkg.str_of("index"))
         };
         let url = url.map(str::to_owned);
-        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), pkg.line) else {
+        let Some(d) = add(&mut p, path, name, pkg.str_of("version"), name_line(pkg)) else {
             continue;
         };
         d.hashes = hashes;
