@@ -443,8 +443,24 @@ fn parse_kind(path: &Path, kind: FileKind) -> Result<Parsed, Error> {
     parse_text(path, kind, &text)
 }
 
-/// Parse `text` as the contents of `path` of kind `kind` (for callers that
-/// already hold the bytes, and for tests).
+/// Parse `text` as the contents of a file at `path` of kind `kind`,
+/// without touching the file system (for callers that already hold the
+/// bytes, such as a gate receiving a lockfile, and for fuzzing).
+/// Environments (`SitePackages`, `NodeModules`) are folders and give
+/// nothing here; `-r` includes are not followed.
+///
+/// # Errors
+/// When the text cannot be parsed; see [`Error`].
+pub fn parse_str(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+) -> Result<(Vec<Dependency>, Vec<Error>), Error> {
+    let p = parse_text(path, kind, text)?;
+    Ok((p.deps, p.warnings))
+}
+
+/// Parse `text` as the contents of `path` of kind `kind`.
 pub(crate) fn parse_text(path: &Path, kind: FileKind, text: &str) -> Result<Parsed, Error> {
     match kind {
         FileKind::Requirements => Ok(python::requirements::parse(path, text)),

@@ -411,3 +411,48 @@ fn invalid_utf8_names_the_line() {
     );
     assert!(matches!(e, Error::NotUtf8 { line: 4, .. }), "{e}");
 }
+
+/// Every prefix of every text fixture (cut every few bytes) parses or
+/// fails cleanly: no panic, and an error always names a line in range.
+#[test]
+fn every_prefix_is_handled() {
+    use sluice_lockfile::parse_str;
+    let kinds = [
+        ("real/npm-v3/package-lock.json", FileKind::PackageLock),
+        ("real/npm-v1/package-lock.json", FileKind::PackageLock),
+        ("real/pnpm/pnpm-lock.yaml", FileKind::PnpmLock),
+        ("hand/pnpm-v5/pnpm-lock.yaml", FileKind::PnpmLock),
+        ("real/yarn-v1/yarn.lock", FileKind::YarnLock),
+        ("hand/yarn-berry/yarn.lock", FileKind::YarnLock),
+        ("hand/bun/bun.lock", FileKind::BunLock),
+        ("real/uv/uv.lock", FileKind::UvLock),
+        ("real/uv/pylock.toml", FileKind::Pylock),
+        ("hand/poetry/poetry.lock", FileKind::PoetryLock),
+        ("hand/pdm/pdm.lock", FileKind::PdmLock),
+        ("hand/pipenv/Pipfile.lock", FileKind::PipfileLock),
+        ("hand/req/requirements.txt", FileKind::Requirements),
+        ("hand/poetry-project/pyproject.toml", FileKind::Pyproject),
+        ("real/sbom/npm.cdx.json", FileKind::CycloneDx),
+        ("real/sbom/npm.spdx.json", FileKind::Spdx),
+    ];
+    for (rel, kind) in kinds {
+        let text = std::fs::read_to_string(fixtures().join(rel)).unwrap();
+        let full = parse_str(Path::new(rel), kind, &text).unwrap();
+        assert!(!full.0.is_empty(), "{rel}");
+        let lines = u32::try_from(text.lines().count()).unwrap() + 1;
+        let mut cut = 0;
+        while cut < text.len() {
+            if text.is_char_boundary(cut) {
+                match parse_str(Path::new(rel), kind, &text[..cut]) {
+                    Ok((deps, _)) => assert!(deps.len() <= full.0.len(), "{rel} cut at {cut}"),
+                    Err(e) => {
+                        if let Some(l) = e.line() {
+                            assert!(l >= 1 && l <= lines, "{rel} cut at {cut}: {e}");
+                        }
+                    }
+                }
+            }
+            cut += 13;
+        }
+    }
+}

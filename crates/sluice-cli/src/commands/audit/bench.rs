@@ -169,7 +169,14 @@ fn generate(
         while names.len() < n && seen.len() < pool.len() {
             let name = pool[rng.below(pool.len())];
             if seen.insert(name) {
-                names.push((name.to_owned(), rng.version()));
+                // One in 500 is a typosquat (two letters swapped), so the
+                // name engine has something to report.
+                let mut owned = name.to_owned();
+                if rng.below(500) == 0 && owned.is_ascii() && owned.len() > 5 {
+                    let b = swap_letters(&owned);
+                    owned = b;
+                }
+                names.push((owned, rng.version()));
             }
         }
         let eco = if is_npm(kind) {
@@ -183,6 +190,13 @@ fn generate(
         std::fs::write(dir.join(kind), lockfile(kind, &names))?;
     }
     Ok(locked)
+}
+
+/// `name` with its 3rd and 4th characters swapped (ASCII only).
+fn swap_letters(name: &str) -> String {
+    let mut b: Vec<char> = name.chars().collect();
+    b.swap(2, 3);
+    b.into_iter().collect()
 }
 
 fn median(v: &mut [Duration]) -> Duration {
