@@ -97,11 +97,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<Error>) {
         }
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let kind = kind_of_name(name).or_else(|| {
-            std::path::Path::new(name)
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-                .then(|| sniff_json(p))
-                .flatten()
+            // Sniff regular files only: opening a fifo would block.
+            (meta.is_file()
+                && Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json")))
+            .then(|| sniff_json(p))
+            .flatten()
         });
         match kind {
             Some(kind) => out.push(Found {

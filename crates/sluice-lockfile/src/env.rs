@@ -30,16 +30,7 @@ fn file_name(p: &Path) -> &str {
 }
 
 fn read_small(p: &mut Parsed, path: &Path) -> Option<String> {
-    let size = std::fs::metadata(path).ok()?.len();
-    if size > MAX_METADATA_BYTES {
-        p.warn(
-            path,
-            1,
-            format!("{size} bytes, too large for a metadata file"),
-        );
-        return None;
-    }
-    match crate::read_text(path) {
+    match crate::read_text_within(path, MAX_METADATA_BYTES) {
         Ok(t) => Some(t),
         Err(e) => {
             p.warnings.push(e);
@@ -107,7 +98,7 @@ fn dist(p: &mut Parsed, site: &Path, meta: &Path, files: Vec<String>) {
 /// The file paths a `RECORD` lists (first CSV column; paths with commas
 /// are quoted).
 fn record_files(record: &Path, prefix: &str) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(record) else {
+    let Ok(text) = crate::read_text_within(record, MAX_METADATA_BYTES) else {
         return Vec::new();
     };
     text.lines()
@@ -124,7 +115,7 @@ fn record_files(record: &Path, prefix: &str) -> Vec<String> {
 
 /// `installed-files.txt` of an egg-info folder: paths relative to it.
 fn installed_files(list: &Path, prefix: &str) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(list) else {
+    let Ok(text) = crate::read_text_within(list, MAX_METADATA_BYTES) else {
         return Vec::new();
     };
     text.lines()

@@ -394,25 +394,40 @@ pub(crate) fn clip(s: &str) -> String {
     sluice_model::clip(s)
 }
 
-/// Read a file as UTF-8 text within [`MAX_FILE_BYTES`].
+/// Read a file as UTF-8 text within [`MAX_FILE_BYTES`]. Only regular files
+/// are read (a fifo or device named `yarn.lock` would block or never end),
+/// and the read itself is bounded in case the file grows meanwhile.
 pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
+    read_text_within(path, MAX_FILE_BYTES)
+}
+
+/// [`read_text`] with another size limit.
+pub(crate) fn read_text_within(path: &Path, limit: u64) -> Result<String, Error> {
+    use std::io::Read as _;
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::TooLarge {
+    if !meta.is_file() {
+        return Err(Error::Invalid {
             path: path.to_path_buf(),
-            size: meta.len(),
+            line: None,
+            message: "not a regular file".into(),
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            size: bytes.len() as u64,
-        });
+    let too_large = |size| Error::TooLarge {
+        path: path.to_path_buf(),
+        size,
+    };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
     }
     String::from_utf8(bytes).map_err(|e| {
         let upto = e.utf8_error().valid_up_to();

@@ -456,3 +456,28 @@ fn every_prefix_is_handled() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_a_lockfile_is_not_read() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("yarn.lock");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return; // no mkfifo on this machine
+    }
+    // Given by name (the walk skips non-regular files by itself).
+    let inv = read_paths(&[fifo.clone()]);
+    assert!(inv.dependencies.is_empty());
+    assert_eq!(inv.errors.len(), 1, "{:?}", inv.errors);
+    assert!(inv.errors[0].to_string().contains("not a regular file"));
+    let inv = read_paths(&[d.path().to_path_buf()]);
+    assert!(
+        inv.errors.is_empty() && inv.files.is_empty(),
+        "{:?}",
+        inv.errors
+    );
+}

@@ -75,13 +75,20 @@ fn safe(rel: &str) -> bool {
 fn tree_of(dep: &Dependency, inst: &Installed) -> FileTree {
     let limits = Limits::default();
     let mut files = Vec::new();
+    let mut total = 0u64;
     let mut push = |rel: String, abs: &Path| {
         let Ok(meta) = std::fs::symlink_metadata(abs) else {
             return;
         };
-        if !meta.is_file() || meta.len() > limits.max_file_bytes {
+        // Regular files only (never follow a link out of the package),
+        // within the per-file and per-package budgets `scan` applies.
+        if !meta.is_file()
+            || meta.len() > limits.max_file_bytes
+            || total + meta.len() > limits.max_total_bytes
+        {
             return;
         }
+        total += meta.len();
         if let Ok(data) = std::fs::read(abs) {
             files.push(FileEntry {
                 path: rel,
