@@ -437,3 +437,64 @@ fn environments_pth_hooks_and_scan_of_installed_code() {
     assert_eq!(scan[0]["level"], "malicious");
     assert_eq!(o.status.code(), Some(1));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn scan_finds_files_changed_after_installation() {
+    let d = tempfile::tempdir().unwrap();
+    let site = d.path().join("venv/lib/python3.11/site-packages");
+    copy_dir(Path::new(&fixture("real/venv/site-packages")), &site);
+    let venv = d.path().join("venv");
+    let o = sluice(
+        &[
+            "audit",
+            "--no-names",
+            "--scan",
+            "--format",
+            "json",
+            venv.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(json(&o)["summary"]["dependencies"], 6);
+    // A payload appended to an installed module.
+    let init = site.join("six/__init__.py");
+    let mut body = std::fs::read_to_string(&init).unwrap();
+    body.push_str("import os\n");
+    std::fs::write(&init, body).unwrap();
+    let o = sluice(
+        &[
+            "audit",
+            "--no-names",
+            "--scan",
+            "--format",
+            "json",
+            venv.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let got = rules(&json(&o));
+    assert_eq!(got, vec![("AUD831".into(), "six".into(), 2)], "{got:?}");
+    // Without --scan the installed bytes are not read.
+    let o = sluice(&["audit", "--no-names", venv.to_str().unwrap()], d.path());
+    assert_eq!(o.status.code(), Some(0));
+}

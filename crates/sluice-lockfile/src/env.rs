@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sluice_model::Ecosystem;
 
 use crate::tree::Node;
-use crate::{EnvFinding, Installed, Parsed, SourceKind};
+use crate::{EnvFinding, Installed, InstalledFile, Parsed, SourceKind};
 
 /// Deepest `node_modules` nesting followed.
 const MAX_NESTING: usize = 32;
@@ -67,7 +67,7 @@ pub(crate) fn site_packages(dir: &Path) -> Parsed {
     p
 }
 
-fn dist(p: &mut Parsed, site: &Path, meta: &Path, files: Vec<String>) {
+fn dist(p: &mut Parsed, site: &Path, meta: &Path, files: Vec<InstalledFile>) {
     let Some(text) = read_small(p, meta) else {
         return;
     };
@@ -95,32 +95,40 @@ fn dist(p: &mut Parsed, site: &Path, meta: &Path, files: Vec<String>) {
     }
 }
 
-/// The file paths a `RECORD` lists (first CSV column; paths with commas
-/// are quoted).
-fn record_files(record: &Path, prefix: &str) -> Vec<String> {
+/// The files a `RECORD` lists, with their recorded hash (CSV: path,
+/// `algo=urlsafe-base64`, size; a path holding a comma is quoted).
+fn record_files(record: &Path, prefix: &str) -> Vec<InstalledFile> {
     let Ok(text) = crate::read_text_within(record, MAX_METADATA_BYTES) else {
         return Vec::new();
     };
     text.lines()
         .filter_map(|l| {
-            let path = if let Some(q) = l.strip_prefix('"') {
-                q.split('"').next()?
+            let (path, rest) = if let Some(q) = l.strip_prefix('"') {
+                let (p, r) = q.split_once('"')?;
+                (p, r.strip_prefix(',').unwrap_or(r))
             } else {
-                l.split(',').next()?
+                l.split_once(',').unwrap_or((l, ""))
             };
-            (!path.is_empty()).then(|| format!("{prefix}{path}"))
+            let hash = rest.split(',').next().filter(|h| h.contains('='));
+            (!path.is_empty()).then(|| InstalledFile {
+                path: format!("{prefix}{path}"),
+                hash: hash.map(str::to_owned),
+            })
         })
         .collect()
 }
 
 /// `installed-files.txt` of an egg-info folder: paths relative to it.
-fn installed_files(list: &Path, prefix: &str) -> Vec<String> {
+fn installed_files(list: &Path, prefix: &str) -> Vec<InstalledFile> {
     let Ok(text) = crate::read_text_within(list, MAX_METADATA_BYTES) else {
         return Vec::new();
     };
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| format!("{prefix}{}", l.trim()))
+        .map(|l| InstalledFile {
+            path: format!("{prefix}{}", l.trim()),
+            hash: None,
+        })
         .collect()
 }
 
@@ -276,10 +284,14 @@ mod tests {
         assert_eq!(p.deps.len(), 2);
         assert_eq!(p.deps[1].name.as_str(), "six");
         assert_eq!(p.deps[1].line, 2);
+        let files = &p.deps[1].installed.as_ref().unwrap().files;
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
-            p.deps[1].installed.as_ref().unwrap().files,
+            paths,
             vec!["six.py", "we,ird.py", "six-1.16.0.dist-info/RECORD"]
         );
+        assert_eq!(files[0].hash.as_deref(), Some("sha256=abc"));
+        assert_eq!(files[1].hash, None);
         assert_eq!(p.deps[0].name.as_str(), "old-pkg");
         let kinds: Vec<&str> = p.findings.iter().map(|f| f.kind).collect();
         assert_eq!(kinds, vec!["pth-exec-known", "pth-exec"]);

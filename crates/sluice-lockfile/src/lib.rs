@@ -126,7 +126,19 @@ pub struct Installed {
     /// The files that belong to it, relative to `root` (from `RECORD` for a
     /// Python distribution; empty = every file under `root`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
+    pub files: Vec<InstalledFile>,
+}
+
+/// One file of an installed distribution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InstalledFile {
+    /// Path relative to [`Installed::root`], as the record lists it (it
+    /// may climb out with `..` for scripts; readers must check).
+    pub path: String,
+    /// The recorded hash, `sha256=<urlsafe base64>` (PEP 376/627), when the
+    /// record has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 /// The kinds of file this crate reads.

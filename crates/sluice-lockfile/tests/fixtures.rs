@@ -144,8 +144,13 @@ fn hashes_flags_and_sources() {
     let site = deps("real/venv/site-packages");
     let six = site.iter().find(|d| d.name.as_str() == "six").unwrap();
     let inst = six.installed.as_ref().unwrap();
+    let init = inst
+        .files
+        .iter()
+        .find(|f| f.path == "six/__init__.py")
+        .unwrap();
     assert!(
-        inst.files.iter().any(|f| f == "six/__init__.py"),
+        init.hash.as_deref().unwrap().starts_with("sha256="),
         "{inst:?}"
     );
 }

@@ -1,26 +1,61 @@
 //! `audit --scan`: judge the installed code of each distribution found in
 //! an environment with the same judge `scan` uses for folders. A Python
 //! distribution is the files its `RECORD` lists (inside site-packages); an
-//! npm package is its folder without the nested `node_modules`.
+//! npm package is its folder without the nested `node_modules`. A Python
+//! file whose bytes no longer match the sha256 its `RECORD` holds was
+//! changed after installation, which pip never does: a finding of its own.
 
 use std::path::{Component, Path};
 
+use base64::Engine as _;
+use sha2::Digest as _;
 use sluice_archive::{ArtifactKind, FileEntry, FileTree, Limits};
 use sluice_lockfile::{Dependency, Installed};
 use sluice_model::{Severity, VerdictLevel};
 
 use super::matchers::AuditFinding;
 
-/// Judge one installed distribution; a finding when the verdict is
-/// suspicious or worse.
-pub fn judge(dep: &Dependency, options: &sluice_analyze::Options) -> Option<AuditFinding> {
-    let inst = dep.installed.as_ref()?;
-    let tree = tree_of(dep, inst);
-    if tree.files.is_empty() {
-        return None;
+/// Judge one installed distribution: findings for a verdict of suspicious
+/// or worse, and for files changed since installation.
+pub fn judge(dep: &Dependency, options: &sluice_analyze::Options) -> Vec<AuditFinding> {
+    let Some(inst) = dep.installed.as_ref() else {
+        return Vec::new();
+    };
+    let (tree, changed) = tree_of(dep, inst);
+    let mut out = Vec::new();
+    if !changed.is_empty() {
+        out.push(AuditFinding {
+            rule: "AUD831".into(),
+            source: "scan",
+            severity: Severity::High,
+            level: VerdictLevel::Suspicious,
+            message: format!(
+                "{} installed file(s) differ from the hashes in RECORD: changed after installation",
+                changed.len()
+            ),
+            ids: Vec::new(),
+            evidence: changed
+                .iter()
+                .take(8)
+                .map(|p| format!("changed: {}", inst.root.join(p).display()))
+                .collect(),
+        });
     }
+    if tree.files.is_empty() {
+        return out;
+    }
+    out.extend(verdict(dep, inst, &tree, options));
+    out
+}
+
+fn verdict(
+    dep: &Dependency,
+    inst: &Installed,
+    tree: &FileTree,
+    options: &sluice_analyze::Options,
+) -> Option<AuditFinding> {
     let label = format!("{}:{}", dep.ecosystem, dep.name);
-    let report = sluice_analyze::analyze(&label, &tree, options);
+    let report = sluice_analyze::analyze(&label, tree, options);
     if report.verdict.level < VerdictLevel::Suspicious {
         return None;
     }
@@ -72,11 +107,22 @@ fn safe(rel: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-fn tree_of(dep: &Dependency, inst: &Installed) -> FileTree {
+/// Whether `data` matches a RECORD hash (`sha256=<urlsafe base64, no
+/// padding>`). Other algorithms are not checked (`None`).
+fn record_matches(hash: &str, data: &[u8]) -> Option<bool> {
+    let want = hash.strip_prefix("sha256=")?;
+    let got = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
+    Some(got == want.trim_end_matches('='))
+}
+
+/// The distribution's files as a tree, and the paths whose bytes differ
+/// from their RECORD hash.
+fn tree_of(dep: &Dependency, inst: &Installed) -> (FileTree, Vec<String>) {
     let limits = Limits::default();
     let mut files = Vec::new();
+    let mut changed = Vec::new();
     let mut total = 0u64;
-    let mut push = |rel: String, abs: &Path| {
+    let mut push = |rel: String, abs: &Path, hash: Option<&str>| {
         let Ok(meta) = std::fs::symlink_metadata(abs) else {
             return;
         };
@@ -90,6 +136,9 @@ fn tree_of(dep: &Dependency, inst: &Installed) -> FileTree {
         }
         total += meta.len();
         if let Ok(data) = std::fs::read(abs) {
+            if hash.and_then(|h| record_matches(h, &data)) == Some(false) {
+                changed.push(rel.clone());
+            }
             files.push(FileEntry {
                 path: rel,
                 data,
@@ -119,24 +168,44 @@ fn tree_of(dep: &Dependency, inst: &Installed) -> FileTree {
                 if ft.is_dir() && name != "node_modules" && depth < limits.max_depth {
                     stack.push((e.path(), format!("{rel}/"), depth + 1));
                 } else if ft.is_file() {
-                    push(rel, &e.path());
+                    push(rel, &e.path(), None);
                 }
             }
         }
     } else {
-        for rel in &inst.files {
+        for f in &inst.files {
+            let rel = &f.path;
             if safe(rel) && !rel.ends_with(".pyc") && !rel.contains("__pycache__") {
-                push(rel.clone(), &inst.root.join(rel));
+                push(rel.clone(), &inst.root.join(rel), f.hash.as_deref());
             }
         }
     }
     let size = files.iter().map(|f| f.data.len() as u64).sum();
-    FileTree {
+    let tree = FileTree {
         kind: ArtifactKind::Folder,
         filename: format!("{}-{}", dep.name, dep.version.as_deref().unwrap_or("")),
         sha256: None,
         size,
         files,
         anomalies: Vec::new(),
+    };
+    (tree, changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_hashes() {
+        // RECORD of a wheel holding `VALUE = 1\n` (PEP 376 encoding).
+        let data = b"VALUE = 1\n";
+        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
+        assert_eq!(record_matches(&format!("sha256={h}"), data), Some(true));
+        assert_eq!(
+            record_matches(&format!("sha256={h}"), b"VALUE = 2\n"),
+            Some(false)
+        );
+        assert_eq!(record_matches("md5=abc", data), None);
     }
 }

@@ -210,7 +210,7 @@ pub fn audit(
             .dependencies
             .par_iter()
             .enumerate()
-            .filter_map(|(i, d)| installed::judge(d, opts).map(|f| (i, f)))
+            .flat_map_iter(|(i, d)| installed::judge(d, opts).into_iter().map(move |f| (i, f)))
             .collect();
         for (i, f) in judged {
             rows.push(row(&inventory.dependencies[i], f));
