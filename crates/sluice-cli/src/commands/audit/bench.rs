@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use sluice_model::{Ecosystem, VerdictLevel};
 use sluice_store::{ArtifactRow, Store};
 
-use super::matchers::{GateMatcher, Matcher, NameMatcher};
+use super::matchers::{CachedEngine, GateMatcher, Matcher, NameMatcher};
 
 /// Arguments of `sluice audit bench`.
 #[derive(Debug, clap::Args)]
@@ -248,7 +248,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     for _ in 0..args.runs.max(1) {
         let start = Instant::now();
         let gate = GateMatcher::load(&store)?;
-        let names = NameMatcher::new(engine);
+        let cached = CachedEngine::new(engine);
+        let names = NameMatcher::new(&cached);
         let matchers: Vec<&dyn Matcher> = vec![&gate, &names];
         let t = Instant::now();
         let inv = sluice_lockfile::read_paths(&paths);

@@ -5,10 +5,12 @@
 //! store (imported OSV records) plugs in the same way.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sluice_lockfile::{Dependency, SourceKind};
+use sluice_model::PackageName;
 use sluice_model::{Ecosystem, Severity, VerdictLevel};
-use sluice_names::{Engine, MatchClass, SQUAT_AT, SUSPICIOUS_AT};
+use sluice_names::{Engine, MatchClass, NameMatch, SQUAT_AT, SUSPICIOUS_AT};
 use sluice_store::{Action, ArtifactRow, Decision, Store};
 
 /// One reason a dependency is reported.
@@ -256,24 +258,57 @@ impl Matcher for GateMatcher {
     }
 }
 
+/// The name engine with its answers remembered per name: a monorepo locks
+/// the same names again and again at different versions, and the name
+/// check is the costly part of matching. Shared by [`NameMatcher`] and
+/// [`PrivateMatcher`] when they use the same engine.
+pub struct CachedEngine<'e> {
+    engine: &'e Engine,
+    cache: Mutex<HashMap<PackageName, Arc<Vec<NameMatch>>>>,
+}
+
+impl<'e> CachedEngine<'e> {
+    /// Wrap `engine`.
+    #[must_use]
+    pub fn new(engine: &'e Engine) -> Self {
+        Self {
+            engine,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The engine's matches for `name`, computed once per name.
+    pub fn check(&self, name: &PackageName) -> Arc<Vec<NameMatch>> {
+        let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = lock().get(name) {
+            return Arc::clone(m);
+        }
+        // Computed outside the lock, so workers do not wait on each other;
+        // two computing the same name at once is harmless.
+        let m = Arc::new(self.engine.check(name));
+        lock().insert(name.clone(), Arc::clone(&m));
+        m
+    }
+}
+
 /// Private (internal) names: a dependency that is, or imitates, an
 /// internal package name and is not resolved from one of the company's
 /// registries is a dependency-confusion risk.
-pub struct PrivateMatcher<'e> {
-    engine: &'e Engine,
+pub struct PrivateMatcher<'c, 'e> {
+    engine: &'c CachedEngine<'e>,
     internal: Vec<String>,
 }
 
-impl<'e> PrivateMatcher<'e> {
+impl<'c, 'e> PrivateMatcher<'c, 'e> {
     /// Match with `engine`'s private list; URLs starting with one of
     /// `internal` are the company's own registries.
     #[must_use]
-    pub fn new(engine: &'e Engine, internal: Vec<String>) -> Self {
+    pub fn new(engine: &'c CachedEngine<'e>, internal: Vec<String>) -> Self {
         Self { engine, internal }
     }
 }
 
-impl Matcher for PrivateMatcher<'_> {
+impl Matcher for PrivateMatcher<'_, '_> {
     fn name(&self) -> &'static str {
         "private"
     }
@@ -289,7 +324,7 @@ impl Matcher for PrivateMatcher<'_> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for m in self.engine.check(&dep.name) {
+        for m in self.engine.check(&dep.name).iter() {
             let (rule, severity, message) = match m.class {
                 MatchClass::PrivateName => (
                     "AUD810",
@@ -329,19 +364,19 @@ impl Matcher for PrivateMatcher<'_> {
 /// The name engine: typosquats, combosquats and scope confusion of
 /// popular names (`NAME4xx`). A squat-level score is suspicious; lower
 /// reported scores are informational.
-pub struct NameMatcher<'e> {
-    engine: &'e Engine,
+pub struct NameMatcher<'c, 'e> {
+    engine: &'c CachedEngine<'e>,
 }
 
-impl<'e> NameMatcher<'e> {
+impl<'c, 'e> NameMatcher<'c, 'e> {
     /// Match with `engine`.
     #[must_use]
-    pub fn new(engine: &'e Engine) -> Self {
+    pub fn new(engine: &'c CachedEngine<'e>) -> Self {
         Self { engine }
     }
 }
 
-impl Matcher for NameMatcher<'_> {
+impl Matcher for NameMatcher<'_, '_> {
     fn name(&self) -> &'static str {
         "names"
     }
@@ -352,7 +387,7 @@ impl Matcher for NameMatcher<'_> {
         }
         self.engine
             .check(&dep.name)
-            .into_iter()
+            .iter()
             .filter(|m| {
                 m.score >= SUSPICIOUS_AT
                     && !matches!(
@@ -363,7 +398,7 @@ impl Matcher for NameMatcher<'_> {
                     )
             })
             .map(|m| {
-                let f = sluice_names::finding_for(&dep.name, &m);
+                let f = sluice_names::finding_for(&dep.name, m);
                 AuditFinding {
                     rule: f.rule.to_string(),
                     source: "names",

@@ -18,7 +18,7 @@ use sluice_lockfile::{Dependency, Inventory, SourceKind};
 use sluice_model::{Ecosystem, Severity, VerdictLevel};
 
 use crate::commands::scan::FailOn;
-use matchers::{AuditFinding, GateMatcher, Matcher, NameMatcher, PrivateMatcher};
+use matchers::{AuditFinding, CachedEngine, GateMatcher, Matcher, NameMatcher, PrivateMatcher};
 
 /// Arguments of `sluice audit`.
 #[derive(Debug, clap::Args)]
@@ -134,16 +134,23 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(args.config.as_ref(), args.data_dir.clone())?;
     let gate = store.as_ref().map(GateMatcher::load).transpose()?;
+    // With a private list, one engine (popular names + the list) serves
+    // both name matchers, through one cache.
     let private_engine = crate::names_hook::engine(args.private.as_deref())?;
-    let names_engine = (!args.no_names).then(|| {
-        private_engine
-            .as_ref()
-            .unwrap_or_else(|| sluice_names::Engine::preferred())
-    });
-    let private = private_engine
+    let engine = match &private_engine {
+        Some(e) => Some(e),
+        None if !args.no_names => Some(sluice_names::Engine::preferred()),
+        None => None,
+    };
+    let cached = engine.map(CachedEngine::new);
+    let private = cached
         .as_ref()
-        .map(|e| PrivateMatcher::new(e, args.internal_registry.clone()));
-    let names = names_engine.map(NameMatcher::new);
+        .filter(|_| private_engine.is_some())
+        .map(|c| PrivateMatcher::new(c, args.internal_registry.clone()));
+    let names = cached
+        .as_ref()
+        .filter(|_| !args.no_names)
+        .map(NameMatcher::new);
     let mut matchers: Vec<&dyn Matcher> = Vec::new();
     if let Some(g) = &gate {
         matchers.push(g);
