@@ -51,7 +51,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 artifacts="${FUZZ_ARTIFACTS:-$work/artifacts}"
-mkdir -p "$work/seeds_read_archive" "$work/seeds_analyze_manifest" "$artifacts"
+mkdir -p "$work/seeds_read_archive" "$work/seeds_analyze_manifest" "$work/seeds_parse_lockfile" "$artifacts"
 
 # Seeds from Python's own tarfile/zipfile (first byte picks the name the
 # target uses). Without python3 the fuzzer starts from nothing.
@@ -84,10 +84,21 @@ am = {"pkginfo": b"\0Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Di
 for d, seeds in (("seeds_read_archive", ra), ("seeds_analyze_manifest", am)):
     for k, v in seeds.items():
         open(f"{w}/{d}/{k}", "wb").write(v)
+# parse_lockfile: the committed lockfile fixtures, first byte = reader.
+fx = "../crates/sluice-lockfile/tests/fixtures/"
+for i, rel in enumerate(["hand/req/requirements.txt", "hand/poetry-project/pyproject.toml",
+        "hand/poetry/poetry.lock", "real/uv/uv.lock", "hand/pipenv/Pipfile.lock",
+        "hand/pdm/pdm.lock", "real/uv/pylock.toml", "real/npm-v3/package-lock.json",
+        "real/yarn-v1/yarn.lock", "real/pnpm/pnpm-lock.yaml", "hand/bun/bun.lock",
+        "hand/sbom/python.cdx.json", "hand/sbom/python.spdx.json"]):
+    try:
+        open(f"{w}/seeds_parse_lockfile/{i}", "wb").write(bytes([i]) + open(fx + rel, "rb").read())
+    except OSError:
+        pass
 PY
 fi
 
-for target in read_archive analyze_manifest; do
+for target in read_archive analyze_manifest parse_lockfile; do
     mkdir -p "$work/corpus_$target"
     echo "fuzz: $target, $runs runs"
     "$bin/$target" "$work/corpus_$target" "$work/seeds_$target" \

@@ -39,6 +39,9 @@ enum Command {
     Sandbox(commands::sandbox::SandboxArgs),
     /// Run the gate: a scanning PyPI and npm proxy.
     Serve(commands::serve::ServeArgs),
+    /// Check lockfiles, manifests, SBOMs and installed environments against
+    /// the gate's verdicts, private names and the name engine.
+    Audit(commands::audit::AuditArgs),
     /// Administer a gate: block, unblock, review, who-pulled.
     Admin(commands::admin::AdminArgs),
     /// Measure scanning speed over a folder of packages.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Names(a) => commands::names::run(a),
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Serve(a) => commands::serve::run(a),
+        Command::Audit(a) => commands::audit::run(a),
         Command::Admin(a) => commands::admin::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Train(a) => commands::train::run(a),

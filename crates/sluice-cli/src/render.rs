@@ -78,7 +78,8 @@ fn level_word(l: VerdictLevel) -> &'static str {
     }
 }
 
-fn severity_word(s: Severity) -> &'static str {
+/// Lower-case severity name used in every output.
+pub(crate) fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Info => "info",
         Severity::Low => "low",
@@ -214,11 +215,7 @@ fn sarif(reports: &[Report]) -> serde_json::Value {
                     "properties": { "severity": severity_word(f.severity) },
                 })
             });
-            let level = match f.severity {
-                Severity::Critical | Severity::High => "error",
-                Severity::Medium => "warning",
-                Severity::Low | Severity::Info => "note",
-            };
+            let level = sarif_level(f.severity);
             let uri = match &f.file {
                 Some(file) => format!("{}!/{file}", r.target),
                 None => r.target.clone(),
@@ -252,6 +249,24 @@ fn sarif(reports: &[Report]) -> serde_json::Value {
             }));
         }
     }
+    sarif_envelope(rules.into_values().collect(), results)
+}
+
+/// The SARIF level of a severity.
+pub(crate) fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// A SARIF 2.1.0 document with one sluice run (shared by `scan` and
+/// `audit`).
+pub(crate) fn sarif_envelope(
+    rules: Vec<serde_json::Value>,
+    results: Vec<serde_json::Value>,
+) -> serde_json::Value {
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -259,7 +274,7 @@ fn sarif(reports: &[Report]) -> serde_json::Value {
             "tool": { "driver": {
                 "name": "sluice",
                 "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.into_values().collect::<Vec<_>>(),
+                "rules": rules,
             }},
             "results": results,
         }],

@@ -1,6 +1,7 @@
 //! One module per subcommand; each owns its clap arguments and a `run`.
 
 pub mod admin;
+pub mod audit;
 pub mod bench;
 pub mod names;
 pub mod sandbox;

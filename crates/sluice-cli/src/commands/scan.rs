@@ -108,7 +108,8 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn level(self) -> VerdictLevel {
+    /// The lowest verdict level that fails the run.
+    pub(crate) fn level(self) -> VerdictLevel {
         match self {
             FailOn::Suspicious => VerdictLevel::Suspicious,
             FailOn::Malicious => VerdictLevel::Malicious,
