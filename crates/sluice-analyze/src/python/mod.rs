@@ -214,6 +214,55 @@ fn check_nested(file: &SourceFile<'_>, depth: u8) -> Vec<Finding> {
     if depth < MAX_NESTING {
         out.extend(payload::nested_findings(&facts, depth));
     }
+    if file.role == FileRole::Install && depth == 0 {
+        let blocks = maintainer_blocks(file.text);
+        if !blocks.is_empty() {
+            out.retain(|f| {
+                !(MAINTAINER_ACTIVITY.contains(&f.rule.as_str())
+                    && f.line
+                        .is_some_and(|l| blocks.iter().any(|(a, b)| (*a..=*b).contains(&l))))
+            });
+        }
+    }
+    out
+}
+
+/// Build and publish activity a maintainer's branch of `setup.py` may run.
+const MAINTAINER_ACTIVITY: &[&str] = &["PY110", "PY111", "PY115"];
+
+/// Line ranges of `setup.py` branches that only a maintainer's own command
+/// reaches: `if sys.argv[-1] == "publish":`, `if "upload" in sys.argv:`.
+/// `pip install` never passes those words, so the build and upload
+/// commands inside (`pip install twine`, `twine upload`, `git tag`) are not
+/// install-time activity. Anything else in the branch is still judged.
+fn maintainer_blocks(text: &str) -> Vec<(u32, u32)> {
+    const WORDS: &[&str] = &["publish", "upload", "release", "tag", "bump", "dist"];
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        if !(t.starts_with("if ") || t.starts_with("elif ")) || !t.contains("sys.argv") {
+            continue;
+        }
+        let quoted = |w: &str| t.contains(&format!("\"{w}\"")) || t.contains(&format!("'{w}'"));
+        if !WORDS.iter().any(|w| quoted(w)) || t.contains("install") {
+            continue;
+        }
+        let own = indent(l);
+        let mut end = i;
+        for (j, m) in lines.iter().enumerate().skip(i + 1) {
+            if m.trim().is_empty() || m.trim_start().starts_with('#') {
+                continue;
+            }
+            if indent(m) <= own {
+                break;
+            }
+            end = j;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        out.push(((i + 1) as u32, (end + 1) as u32));
+    }
     out
 }
 
