@@ -11,6 +11,9 @@
 //!   the Telegram bot API, a paste or file-drop site, a request catcher or
 //!   tunnel (the same list as `INTEL502`).
 //!
+//! - the destination address is itself fetched or decoded at run time (a
+//!   dead drop: `requests.post(requests.get(b64decode(X)).text, files=…)`),
+//!   high;
 //! - the destination is a hard-coded public IP address (`http://A.B.C.D/…`):
 //!   local data sent there is high, any other request body medium.
 //!
@@ -73,6 +76,9 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         }
         let uploads_file = c.kwarg("files").is_some();
         let raw_ip = c.strings.iter().any(|s| crate::ioc::is_raw_ip_url(s));
+        let hidden_dest = c
+            .first_labels
+            .has(Labels(Labels::FETCHED.0 | Labels::DECODED.0));
         // A body sent to a hard-coded IP address: `json=`, `data=`, or a
         // request object built with data.
         let payload = ["json", "data", "files"]
@@ -96,6 +102,12 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
                 (Severity::High, Confidence::High)
             }
             (false, Some(_)) => (Severity::Medium, Confidence::Medium),
+            // Local files posted to an address that was itself fetched or
+            // decoded at run time: a dead drop, so the real destination is
+            // never in the package.
+            (false, None) if hidden_dest && (data.has(LOCAL) || uploads_file) => {
+                (Severity::High, Confidence::Medium)
+            }
             // Local files or command output posted to a bare IP address.
             (false, None) if raw_ip && (data.has(LOCAL) || uploads_file) => {
                 (Severity::High, Confidence::Medium)
@@ -125,6 +137,8 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             fd = fd.evidence(format!("destination: a {s}"));
         } else if raw_ip {
             fd = fd.evidence("destination: a hard-coded IP address");
+        } else if hidden_dest {
+            fd = fd.evidence("destination: an address fetched or decoded at run time");
         }
         if role.runs_unasked() {
             fd = fd.evidence("in code that runs unasked (install or import time)");
