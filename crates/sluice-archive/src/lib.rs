@@ -1,6 +1,6 @@
 //! Bounded reading of package artifacts into an in-memory tree.
 //!
-//! Reads sdists (`.tar.gz`, `.tar.bz2`, `.tar`, `.zip`), wheels (`.whl`),
+//! Reads sdists (`.tar.gz`, `.tar.bz2`, `.tar.xz`, `.tar`, `.zip`), wheels (`.whl`),
 //! npm tarballs (`.tgz`) and plain folders into a [`FileTree`]: a list of
 //! regular files with `/`-separated relative paths and their bytes.
 //!
@@ -36,6 +36,7 @@ mod folder;
 mod gz;
 mod names;
 mod tar;
+mod xz;
 mod zip;
 
 use std::io::Read;
@@ -246,7 +247,7 @@ pub enum ArchiveError {
     },
     /// The artifact's extension is not one sluice reads.
     #[error(
-        "{0}: not a recognised package artifact (expected .tar.gz, .tgz, .tar.bz2, .zip, .whl or a folder)"
+        "{0}: not a recognised package artifact (expected .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip, .whl or a folder)"
     )]
     UnknownFormat(String),
     /// The compressed stream or container is corrupt or truncated.
@@ -339,6 +340,7 @@ fn archive_size_error(filename: &str, len: u64, limits: &Limits) -> ArchiveError
 enum Container {
     TarGz,
     TarBz2,
+    TarXz,
     Tar,
     Zip,
 }
@@ -348,6 +350,8 @@ fn container_by_extension(lower: &str) -> Option<Container> {
         Some(Container::TarGz)
     } else if lower.ends_with(".tar.bz2") || lower.ends_with(".tbz2") || lower.ends_with(".tbz") {
         Some(Container::TarBz2)
+    } else if lower.ends_with(".tar.xz") || lower.ends_with(".txz") {
+        Some(Container::TarXz)
     } else if lower.ends_with(".tar") {
         Some(Container::Tar)
     } else if lower.ends_with(".zip") || lower.ends_with(".whl") {
@@ -362,6 +366,8 @@ fn container_by_magic(bytes: &[u8]) -> Option<Container> {
         Some(Container::TarGz)
     } else if bytes.starts_with(b"BZh") {
         Some(Container::TarBz2)
+    } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        Some(Container::TarXz)
     } else if zip::has_magic(bytes) {
         Some(Container::Zip)
     } else if bytes.get(257..262) == Some(&b"ustar"[..]) {
@@ -374,7 +380,7 @@ fn container_by_magic(bytes: &[u8]) -> Option<Container> {
 /// Read an artifact from bytes already in memory; `filename` decides the
 /// format (by extension, then by magic bytes).
 ///
-/// When the magic bytes clearly name a container (gzip, bzip2, zip, ustar)
+/// When the magic bytes clearly name a container (gzip, bzip2, xz, zip, ustar)
 /// they win over the extension, since the bytes are what an installer
 /// will decode; otherwise the extension decides. The [`ArtifactKind`] comes
 /// from the name and content: `.whl` is a wheel, `.tgz` or a tar whose
@@ -406,6 +412,10 @@ pub fn read_bytes(filename: &str, bytes: &[u8], limits: &Limits) -> Result<FileT
         Container::TarGz => tar::read_tar(gz::Members::new(bytes), &mut c, &budget)?,
         Container::TarBz2 => {
             tar::read_tar(bzip2::read::MultiBzDecoder::new(bytes), &mut c, &budget)?
+        }
+        Container::TarXz => {
+            let inflated = xz::inflate(filename, bytes, limits)?;
+            tar::read_tar(&inflated[..], &mut c, &budget)?;
         }
         Container::Tar => tar::read_tar(bytes, &mut c, &budget)?,
         Container::Zip => zip::read_zip(bytes, &mut c, &budget)?,

@@ -798,3 +798,36 @@ fn encrypted_or_unknown_compression_is_corrupt_not_skipped() {
     let err = err_of(read_bytes("x.whl", &z, &Limits::default()));
     assert!(matches!(err, ArchiveError::Corrupt { .. }), "{err}");
 }
+
+#[test]
+fn xz_tarballs_are_read_whatever_their_name() {
+    let tar = built_tar(&[("pkg-1.0/setup.py", SETUP)]);
+    let x = xz(&tar);
+    for name in ["pkg-1.0.tar.xz", "pkg-1.0.tar.gz"] {
+        let t = ok(name, &x);
+        assert_eq!(t.kind, ArtifactKind::Sdist, "{name}");
+        assert_eq!(t.get("pkg-1.0/setup.py").unwrap().data, SETUP, "{name}");
+    }
+    // truncated: a clear error, not a partial tree
+    let err = err_of(read_bytes(
+        "x.tar.gz",
+        &x[..x.len() / 2],
+        &Limits::default(),
+    ));
+    assert!(matches!(err, ArchiveError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn xz_stream_is_charged_to_the_budget_while_it_inflates() {
+    // (lzma-rs compresses plainly, so the budget is tripped by size here,
+    // not by ratio: the same counter stops a real bomb.)
+    let zeros = vec![0u8; 8 << 20];
+    let tar = built_tar(&[("pkg/zeros.bin", &zeros)]);
+    let x = xz(&tar);
+    let limits = Limits {
+        max_total_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let err = err_of(read_bytes("bomb.tar.xz", &x, &limits));
+    assert!(matches!(err, ArchiveError::Limit { .. }), "{err}");
+}

@@ -276,3 +276,10 @@ pub fn gzip_raw(deflate: &[u8]) -> Vec<u8> {
     g.extend_from_slice(&[0; 8]);
     g
 }
+
+/// xz-compress (the stream some uploads ship under a `.tar.gz` name).
+pub fn xz(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    lzma_rs::xz_compress(&mut &data[..], &mut out).unwrap();
+    out
+}
