@@ -160,17 +160,19 @@ fn read_line(line: &str, depth: usize, out: &mut Shell) {
         let Some(w0) = words.get(at) else { continue };
         let name = command_name(w0);
         let args = &words[at + 1..];
-        if piped_in && is_interpreter(&name) && !args.iter().any(|a| !a.starts_with('-')) {
-            if let Some(d) = prev_download.and_then(|k| out.downloads.get_mut(k)) {
-                d.piped_to_interpreter = true;
-            }
+        if piped_in
+            && is_interpreter(&name)
+            && !args.iter().any(|a| !a.starts_with('-'))
+            && let Some(d) = prev_download.and_then(|k| out.downloads.get_mut(k))
+        {
+            d.piped_to_interpreter = true;
         }
         prev_download = None;
-        if depth < MAX_DEPTH {
-            if let Some(inner) = inline_script(&name, args) {
-                read_line(&inner, depth + 1, out);
-                continue;
-            }
+        if depth < MAX_DEPTH
+            && let Some(inner) = inline_script(&name, args)
+        {
+            read_line(&inner, depth + 1, out);
+            continue;
         }
         match name.as_str() {
             "curl" | "wget" | "iwr" | "invoke-webrequest" | "invoke-restmethod" | "irm" => {
@@ -216,10 +218,10 @@ fn read_line(line: &str, depth: usize, out: &mut Shell) {
             out.miner = miner_word(&name, args);
         }
         // PowerShell's WebClient, spelled out inside a longer script.
-        if cmd.to_ascii_lowercase().contains("downloadfile(") {
-            if let Some(d) = webclient_download(cmd) {
-                out.downloads.push(d);
-            }
+        if cmd.to_ascii_lowercase().contains("downloadfile(")
+            && let Some(d) = webclient_download(cmd)
+        {
+            out.downloads.push(d);
         }
     }
 }
@@ -353,10 +355,10 @@ fn strip_redirects(words: Vec<String>) -> (Vec<String>, Option<String>) {
             continue;
         };
         let target = it.next();
-        if let Some(t) = target.filter(|t| !t.starts_with('&')) {
-            if fd.is_empty() || fd == "1" {
-                stdout_to = Some(t);
-            }
+        if let Some(t) = target.filter(|t| !t.starts_with('&'))
+            && (fd.is_empty() || fd == "1")
+        {
+            stdout_to = Some(t);
         }
     }
     (out, stdout_to)
@@ -547,11 +549,12 @@ fn download(name: &str, args: &[String], stdout_to: Option<&str>) -> Option<Down
         }
         i += 1;
     }
-    if let Some(to) = stdout_to.filter(|_| stdout) {
-        if to != "/dev/null" && !to.eq_ignore_ascii_case("nul") {
-            dest = Some(to.to_owned());
-            stdout = false;
-        }
+    if let Some(to) = stdout_to.filter(|_| stdout)
+        && to != "/dev/null"
+        && !to.eq_ignore_ascii_case("nul")
+    {
+        dest = Some(to.to_owned());
+        stdout = false;
     }
     if dest.as_deref() == Some("-") {
         dest = None;

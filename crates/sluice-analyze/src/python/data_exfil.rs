@@ -87,7 +87,7 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             || (c.npos >= 2
                 && (matches!(c.method.as_str(), "post" | "put" | "urlopen" | "Request")
                     || c.target.starts_with("local:")));
-        if !data.has(LOCAL) && !uploads_file && !(raw_ip && payload) {
+        if !(data.has(LOCAL) || uploads_file || (raw_ip && payload)) {
             continue;
         }
         let service = c
