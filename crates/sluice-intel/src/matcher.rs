@@ -194,7 +194,12 @@ pub struct PackageIntel {
 }
 
 impl PackageIntel {
-    fn compile(eco: Ecosystem, hits: &[IntelPackageHit]) -> Result<Self, IntelError> {
+    /// Compile the stored rows of one package (as returned by
+    /// [`Store::intel_hits`]).
+    ///
+    /// # Errors
+    /// A row's matching data does not decode.
+    pub fn from_hits(eco: Ecosystem, hits: &[IntelPackageHit]) -> Result<Self, IntelError> {
         Ok(Self {
             eco: Some(eco),
             entries: hits
@@ -264,7 +269,7 @@ fn group(hits: Vec<IntelPackageHit>) -> Result<ByPackage, IntelError> {
     by.into_iter()
         .map(|(k, mut v)| {
             v.sort_by(|a, b| a.record_id.cmp(&b.record_id));
-            let p = PackageIntel::compile(k.0, &v)?;
+            let p = PackageIntel::from_hits(k.0, &v)?;
             Ok((k, Arc::new(p)))
         })
         .collect()
@@ -379,7 +384,7 @@ impl LiveIntel {
             }
         }
         let hits = store.intel_hits(eco.prefix(), name)?;
-        let p = Arc::new(PackageIntel::compile(eco, &hits)?);
+        let p = Arc::new(PackageIntel::from_hits(eco, &hits)?);
         let mut st = self
             .state
             .lock()
@@ -404,7 +409,7 @@ mod tests {
             name: "x".into(),
             matcher: matcher.into(),
         };
-        PackageIntel::compile(eco, &[hit]).unwrap()
+        PackageIntel::from_hits(eco, &[hit]).unwrap()
     }
 
     fn yes(p: &PackageIntel, v: &str) -> bool {
