@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod db;
 pub mod names;
 pub mod sandbox;
 pub mod scan;
