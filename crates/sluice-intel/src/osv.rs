@@ -330,18 +330,23 @@ fn check_parsed(file: &str, text: &str, rec: &OsvRecord) -> Result<CheckedRecord
             matcher,
         });
     }
+    // One line for listings: the summary, else the first line of the
+    // details, clipped.
     let summary = rec
         .summary
         .as_deref()
         .or(rec.details.as_deref())
         .unwrap_or("")
-        .trim();
+        .trim()
+        .lines()
+        .next()
+        .unwrap_or("");
     let summary = if summary.chars().count() > MAX_SUMMARY {
         let mut s: String = summary.chars().take(MAX_SUMMARY).collect();
         s.push('…');
         s
     } else {
-        summary.lines().next().unwrap_or("").to_owned()
+        summary.to_owned()
     };
     Ok(CheckedRecord {
         row: sluice_store::IntelRecordRow {

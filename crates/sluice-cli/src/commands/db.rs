@@ -443,7 +443,12 @@ fn instantiate(
             }
         }
     }
-    (format!("{}/{id}.json", eco.to_ascii_lowercase()), first, v)
+    // The OSSF repository's layout: one folder per package.
+    (
+        format!("{}/{first}/{id}.json", eco.to_ascii_lowercase()),
+        first,
+        v,
+    )
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -624,5 +629,10 @@ fn bench(
             us(pct(&mem, 0.99))
         );
     }
+    // Removing the generated files can take longer than the benchmark
+    // (one unlink per record); say so rather than look stuck.
+    eprintln!("removing the {n} generated files…");
+    drop(store);
+    tmp.close()?;
     Ok(ExitCode::SUCCESS)
 }
