@@ -9,8 +9,6 @@
 //! refuse makes the whole record an error (reported with its file), never
 //! a partial record.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use sluice_model::{Ecosystem, PackageName};
 
@@ -97,7 +95,47 @@ pub struct OsvRange {
     #[serde(default)]
     pub repo: Option<String>,
     /// Events, each an object with exactly one key.
-    pub events: Vec<BTreeMap<String, String>>,
+    pub events: Vec<RawEvent>,
+}
+
+/// One event object as written: its keys and string values in order.
+/// A repeated key is an error (serde_json's maps keep the last value
+/// silently, and another reader might keep the first: a record that two
+/// tools would read differently is refused).
+#[derive(Clone, Debug, Default)]
+pub struct RawEvent(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for RawEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event object such as {\"introduced\": \"1.0\"}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<RawEvent, A::Error> {
+                let mut out: Vec<(String, String)> = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    if out.iter().any(|(seen, _)| *seen == k) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate event key `{}`",
+                            clip(&k)
+                        )));
+                    }
+                    // Four kinds exist; more keys than that is garbage.
+                    if out.len() >= 8 {
+                        return Err(serde::de::Error::custom("event object with too many keys"));
+                    }
+                    out.push((k, v));
+                }
+                Ok(RawEvent(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// What an event does at its version.
@@ -231,11 +269,10 @@ fn check_range(eco: Ecosystem, r: &OsvRange, n: usize) -> Result<Option<Vec<Even
     }
     let mut out = Vec::with_capacity(r.events.len());
     for (i, e) in r.events.iter().enumerate() {
-        let mut it = e.iter();
-        let (Some((k, v)), None) = (it.next(), it.next()) else {
+        let [(k, v)] = e.0.as_slice() else {
             return Err(at(format!(
                 "event {i} must have exactly one of introduced, fixed, last_affected, limit (has {})",
-                e.len()
+                e.0.len()
             )));
         };
         let kind = EventKind::parse(k)
