@@ -51,7 +51,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 artifacts="${FUZZ_ARTIFACTS:-$work/artifacts}"
-mkdir -p "$work/seeds_read_archive" "$work/seeds_analyze_manifest" "$work/seeds_parse_lockfile" "$artifacts"
+mkdir -p "$work/seeds_read_archive" "$work/seeds_analyze_manifest" "$work/seeds_parse_lockfile" "$work/seeds_osv_record" "$artifacts"
 
 # Seeds from Python's own tarfile/zipfile (first byte picks the name the
 # target uses). Without python3 the fuzzer starts from nothing.
@@ -81,7 +81,10 @@ am = {"pkginfo": b"\0Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Di
       "pyproject": b'\2[project]\nname = "pkg"\nversion = "1.0"\ndependencies = ["requests"]\n',
       "setupcfg": b"\3[metadata]\nname = pkg\n[options]\ninstall_requires = requests\n",
       "pkgjson": b'\4{"name":"x","version":"1.0.0","scripts":{"postinstall":"node i.js"}}'}
-for d, seeds in (("seeds_read_archive", ra), ("seeds_analyze_manifest", am)):
+osv = {"versions": b'{"id":"MAL-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"x"},"versions":["1.0"]}]}',
+       "range": b'{"id":"MAL-2","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"@a/b"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"},{"introduced":"2.0.0-rc.1"},{"last_affected":"2.1.0"},{"limit":"3.0.0"}]}]}]}',
+       "withdrawn": b'{"id":"MAL-3","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[]}'}
+for d, seeds in (("seeds_read_archive", ra), ("seeds_analyze_manifest", am), ("seeds_osv_record", osv)):
     for k, v in seeds.items():
         open(f"{w}/{d}/{k}", "wb").write(v)
 # parse_lockfile: the committed lockfile fixtures, first byte = reader.
@@ -98,7 +101,7 @@ for i, rel in enumerate(["hand/req/requirements.txt", "hand/poetry-project/pypro
 PY
 fi
 
-for target in read_archive analyze_manifest parse_lockfile; do
+for target in read_archive analyze_manifest parse_lockfile osv_record; do
     mkdir -p "$work/corpus_$target"
     echo "fuzz: $target, $runs runs"
     "$bin/$target" "$work/corpus_$target" "$work/seeds_$target" \

@@ -44,6 +44,8 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     /// Administer a gate: block, unblock, review, who-pulled.
     Admin(commands::admin::AdminArgs),
+    /// The malicious-package list (OSV records): import, export, list, show.
+    Db(commands::db::DbArgs),
     /// Measure scanning speed over a folder of packages.
     Bench(commands::bench::BenchArgs),
     /// Train the learned scorer on a malicious set and benign packages.
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => commands::serve::run(a),
         Command::Audit(a) => commands::audit::run(a),
         Command::Admin(a) => commands::admin::run(a),
+        Command::Db(a) => commands::db::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Train(a) => commands::train::run(a),
     };

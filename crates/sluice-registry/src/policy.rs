@@ -1,9 +1,12 @@
-//! The decision for one version: manual decisions, waivers, verdicts,
-//! sandbox holds, cooldown. Evaluated on every request from the current store contents,
+//! The decision for one version: manual decisions, waivers, imported
+//! malicious-package records (intel), verdicts, sandbox holds, cooldown. Evaluated on every request from the current store contents,
 //! so a block takes effect on the next request, cache hits included.
 
+use std::sync::Arc;
+
+use sluice_intel::{IntelError, LiveIntel, PackageIntel};
 use sluice_model::{Ecosystem, PackageSpec, VerdictLevel};
-use sluice_store::{Action, ArtifactRow, Decision, JobState, SandboxJob};
+use sluice_store::{Action, ArtifactRow, Decision, JobState, SandboxJob, Store, StoreError};
 
 use crate::config::{OnVerdict, PolicyConfig};
 
@@ -67,6 +70,31 @@ pub struct PackageFacts {
     pub artifacts: Vec<ArtifactRow>,
     /// Artifacts of the package held for a sandbox run.
     pub sandbox: Vec<SandboxJob>,
+    /// Active imported records (OSV) naming the package.
+    pub intel: Arc<PackageIntel>,
+}
+
+/// Read everything the policy needs about one package: decisions,
+/// judged artifacts, sandbox holds and the imported records naming it
+/// (through `intel`, which caches per package until an import).
+///
+/// # Errors
+/// Database failure, or a stored intel row that does not decode.
+pub fn load_facts(
+    store: &Store,
+    intel: &LiveIntel,
+    eco: Ecosystem,
+    name: &str,
+) -> Result<PackageFacts, StoreError> {
+    Ok(PackageFacts {
+        decisions: store.decisions_for(eco, name)?,
+        artifacts: store.artifacts_of(eco, name, None)?,
+        sandbox: store.sandbox_jobs_of(eco, name)?,
+        intel: intel.package(store, eco, name).map_err(|e| match e {
+            IntelError::Store(s) => s,
+            other => StoreError::Corrupt(other.to_string()),
+        })?,
+    })
 }
 
 /// Policy with parsed waivers and private-name patterns.
@@ -171,6 +199,14 @@ impl Policy {
             .any(|(e, n, v, _)| *e == eco && n == name && v.as_deref().is_none_or(|v| v == version))
     }
 
+    /// Whether the configuration waives any version of the package.
+    #[must_use]
+    pub fn any_waiver(&self, eco: Ecosystem, name: &str) -> bool {
+        self.waivers
+            .iter()
+            .any(|(e, n, _, _)| *e == eco && n == name)
+    }
+
     /// [`judge`](Self::judge) at the current time.
     #[must_use]
     pub fn judge_now(
@@ -216,7 +252,18 @@ impl Policy {
         {
             return Gate::Allow;
         }
-        // 3. The worst verdict of any judged file of the version.
+        // 3. A record of the imported malicious-package list: refused at
+        //    once, before any download or scan, with the record's id.
+        if let Some(m) = facts.intel.first_match(version) {
+            return Gate::Refuse {
+                kind: RefuseKind::Blocked,
+                reason: format!(
+                    "blocked by sluice: {name} {version} is known malicious ({}: {})",
+                    m.id, m.summary
+                ),
+            };
+        }
+        // 4. The worst verdict of any judged file of the version.
         let worst = facts
             .artifacts
             .iter()
@@ -236,7 +283,7 @@ impl Policy {
                 ),
             };
         }
-        // 4. Sandbox holds: a run still to come is a temporary refusal
+        // 5. Sandbox holds: a run still to come is a temporary refusal
         //    (it may still block the version); a failed run is a scan error.
         let holds = || facts.sandbox.iter().filter(|j| j.version == version);
         if let Some(j) = holds().find(|j| j.state == JobState::Pending) {
@@ -281,7 +328,7 @@ impl Policy {
                 ),
             };
         }
-        // 5. Cooldown.
+        // 6. Cooldown.
         if self.cfg.min_release_age_hours > 0
             && let Some(t) = upload_time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         {
@@ -332,6 +379,50 @@ mod tests {
             actor: "alice".into(),
             at: String::new(),
         }
+    }
+
+    fn intel(matcher: &str) -> Arc<PackageIntel> {
+        let hit = sluice_store::IntelPackageHit {
+            record_id: "MAL-2026-9".into(),
+            summary: "Malicious code in p (PyPI)".into(),
+            ecosystem: "pypi".into(),
+            name: "p".into(),
+            matcher: matcher.into(),
+        };
+        Arc::new(PackageIntel::from_hits(Ecosystem::PyPI, &[hit]).unwrap())
+    }
+
+    #[test]
+    fn intel_records_block_after_people_and_waivers_before_verdicts() {
+        let now = chrono::Utc::now();
+        let p = Policy::new(&PolicyConfig::default()).unwrap();
+        let mut facts = PackageFacts {
+            intel: intel(r#"{"v":["1.0"]}"#),
+            ..PackageFacts::default()
+        };
+        // Clean verdict or none: the record still refuses, with its id.
+        facts.artifacts.push(art("1.0", VerdictLevel::Clean));
+        match p.judge(Ecosystem::PyPI, "p", "1.0.0", None, &facts, now) {
+            Gate::Refuse {
+                kind: RefuseKind::Blocked,
+                reason,
+            } => assert!(reason.contains("MAL-2026-9"), "{reason}"),
+            g => panic!("{g:?}"),
+        }
+        assert!(
+            p.judge(Ecosystem::PyPI, "p", "1.1", None, &facts, now)
+                .allowed()
+        );
+        assert!(
+            !p.judge(Ecosystem::PyPI, "p", "1.0", None, &facts, now)
+                .listed()
+        );
+        // A person's allow (a false positive of the list) wins.
+        facts.decisions.push(dec("1.0", Action::Allow));
+        assert!(
+            p.judge(Ecosystem::PyPI, "p", "1.0", None, &facts, now)
+                .allowed()
+        );
     }
 
     #[test]

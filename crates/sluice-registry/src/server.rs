@@ -154,6 +154,9 @@ pub struct AppState {
     sandbox_slots: Arc<tokio::sync::Semaphore>,
     sandbox_queued: Mutex<HashSet<String>>,
     sandbox_done: tokio::sync::Notify,
+    /// The imported malicious-package list, per package, refreshed when
+    /// an import changes the store's intel generation.
+    intel: sluice_intel::LiveIntel,
 }
 
 impl std::fmt::Debug for AppState {
@@ -253,6 +256,7 @@ impl AppState {
             sandbox_slots: Arc::new(tokio::sync::Semaphore::new(cfg.sandbox.max_concurrent)),
             sandbox_queued: Mutex::new(HashSet::new()),
             sandbox_done: tokio::sync::Notify::new(),
+            intel: sluice_intel::LiveIntel::new(),
             cfg,
         }))
     }
@@ -284,11 +288,7 @@ impl AppState {
     }
 
     fn facts(&self, eco: Ecosystem, name: &str) -> Result<PackageFacts, StoreError> {
-        Ok(PackageFacts {
-            decisions: self.store.decisions_for(eco, name)?,
-            artifacts: self.store.artifacts_of(eco, name, None)?,
-            sandbox: self.store.sandbox_jobs_of(eco, name)?,
-        })
+        crate::policy::load_facts(&self.store, &self.intel, eco, name)
     }
 
     fn judge(
@@ -1246,6 +1246,14 @@ fn parse_pypi_name(raw: &str) -> Result<PackageName, Response> {
         .map_err(|e| err(StatusCode::NOT_FOUND, e.to_string()))
 }
 
+/// Whether an imported record covers every version of the package and no
+/// person or waiver allowed any part of it: the whole project is hidden.
+fn whole_package_intel(st: &AppState, name: &str, facts: &PackageFacts) -> bool {
+    facts.intel.whole_package().is_some()
+        && !facts.decisions.iter().any(|d| d.action == Action::Allow)
+        && !st.policy.any_waiver(Ecosystem::PyPI, name)
+}
+
 /// The allowed files and versions of a page, and whether the whole project is blocked.
 fn filter_page<'a>(
     st: &AppState,
@@ -1256,7 +1264,8 @@ fn filter_page<'a>(
     let quarantined = facts
         .decisions
         .iter()
-        .any(|d| d.version.is_empty() && d.action == Action::Block);
+        .any(|d| d.version.is_empty() && d.action == Action::Block)
+        || whole_package_intel(st, name, facts);
     if quarantined {
         return (Vec::new(), Vec::new(), true);
     }
@@ -2122,7 +2131,7 @@ async fn npm_audit(st: &AppState, headers: &HeaderMap, body: Body) -> Response {
             Ok(f) => f,
             Err(e) => return store_err(&e),
         };
-        if facts.decisions.is_empty() && facts.artifacts.is_empty() {
+        if facts.decisions.is_empty() && facts.artifacts.is_empty() && facts.intel.is_empty() {
             continue;
         }
         let mut bad: Vec<(String, String, RefuseKind)> = Vec::new();

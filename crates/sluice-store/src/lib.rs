@@ -15,7 +15,10 @@
 //! - `sandbox_jobs`: artifacts held until the gate's second opinion (the
 //!   dynamic sandbox) has run on them, written in the same transaction as
 //!   the static verdict, so a crash can lose a run but never release the
-//!   artifact.
+//!   artifact;
+//! - `intel_records` / `intel_packages`: imported malicious-package
+//!   records (OSV) and the packages they name, with a generation counter
+//!   the gate checks per request (see [`Store::intel_apply`]).
 //!
 //! [`BlobStore`] keeps artifact bytes under `blobs/ab/cd/<sha256>`; a blob
 //! is written to a temporary file inside the data dir and renamed into
@@ -26,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod blob;
+mod intel;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -34,6 +38,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sluice_model::{Ecosystem, Sha256, VerdictLevel};
 
 pub use blob::{BlobStore, BlobWriter};
+pub use intel::{
+    IntelCounts, IntelPackageHit, IntelPackageRow, IntelRecordInfo, IntelRecordRow, IntelWrite,
+};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +394,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(intel::SCHEMA)?;
         let has_removed: bool = conn
             .prepare("SELECT 1 FROM pragma_table_info('files') WHERE name = 'removed_at'")?
             .exists([])?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use sluice_model::{PackageSpec, VerdictLevel};
-use sluice_registry::policy::{Gate, PackageFacts, Policy};
+use sluice_registry::policy::{Gate, Policy, load_facts};
 use sluice_store::{Action, Store};
 
 /// Arguments of `sluice admin`.
@@ -72,10 +72,17 @@ pub enum AdminCommand {
         #[arg(long)]
         by: Option<String>,
     },
-    /// Which clients pulled a package or version, and when.
+    /// Which clients pulled a package or version, and when. With --intel:
+    /// every version matched by an active imported record (`sluice db
+    /// import`) that any client asked for — what did we serve that is now
+    /// known bad?
     WhoPulled {
         /// `pypi:NAME[==VERSION]` or `npm:NAME[@VERSION]`.
-        spec: String,
+        #[arg(required_unless_present = "intel", conflicts_with = "intel")]
+        spec: Option<String>,
+        /// Ask for every imported malicious-package record at once.
+        #[arg(long)]
+        intel: bool,
         /// Also print the individual requests (at most this many).
         #[arg(long, default_value_t = 0)]
         requests: u32,
@@ -107,6 +114,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open(&cfg.data_dir).context("cannot open the gate's store")?;
     let policy = Policy::new(&cfg.policy)?;
+    let intel = sluice_intel::LiveIntel::new();
     let out = |v: serde_json::Value, text: String| {
         if args.json {
             println!("{v}");
@@ -149,11 +157,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             } else {
                 store.clear_decision(eco, name, ver, &reason, &who)?;
             }
-            let facts = PackageFacts {
-                decisions: store.decisions_for(eco, name)?,
-                artifacts: store.artifacts_of(eco, name, None)?,
-                sandbox: store.sandbox_jobs_of(eco, name)?,
-            };
+            let facts = load_facts(&store, &intel, eco, name)?;
             let gate = ver.map(|v| policy.judge_now(eco, name, v, None, &facts));
             let note = match &gate {
                 Some(Gate::Refuse { reason, .. }) => {
@@ -247,11 +251,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 for a in candidates {
-                    let facts = PackageFacts {
-                        decisions: store.decisions_for(a.ecosystem, &a.name)?,
-                        artifacts: store.artifacts_of(a.ecosystem, &a.name, None)?,
-                        sandbox: store.sandbox_jobs_of(a.ecosystem, &a.name)?,
-                    };
+                    let facts = load_facts(&store, &intel, a.ecosystem, &a.name)?;
                     if let Gate::Refuse {
                         kind: sluice_registry::policy::RefuseKind::Held,
                         ..
@@ -302,8 +302,21 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("unknown review action `{other}` (approve, reject or nothing)")
             }
         },
-        AdminCommand::WhoPulled { spec: s, requests } => {
-            let sp = spec(&s)?;
+        AdminCommand::WhoPulled {
+            intel: true,
+            requests,
+            ..
+        } => {
+            let (v, text) = who_pulled_intel(&store, &intel, requests)?;
+            out(v, text);
+        }
+        AdminCommand::WhoPulled {
+            spec: s, requests, ..
+        } => {
+            let sp = spec(
+                s.as_deref()
+                    .context("who-pulled needs a package spec or --intel")?,
+            )?;
             let (eco, name) = (sp.name.ecosystem(), sp.name.as_str());
             let ver = sp.version.as_ref().map(|v| v.as_str());
             let pullers = store.who_pulled(eco, name, ver)?;
@@ -342,4 +355,74 @@ pub fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `who-pulled --intel`: every requested version that an active imported
+/// record matches, with its clients. Only packages named by a record and
+/// present in the audit log are read (an indexed join), then each of
+/// their requested versions is matched.
+fn who_pulled_intel(
+    store: &Store,
+    intel: &sluice_intel::LiveIntel,
+    requests: u32,
+) -> anyhow::Result<(serde_json::Value, String)> {
+    let mut found = Vec::new();
+    let mut text = String::new();
+    let (mut served, mut clients) = (0u64, std::collections::BTreeSet::new());
+    for (eco_s, name) in store.intel_packages_downloaded()? {
+        let Ok(eco) = eco_s.parse::<sluice_model::Ecosystem>() else {
+            continue;
+        };
+        let pkg = intel.package(store, eco, &name)?;
+        for version in store.downloaded_versions(&eco_s, &name)? {
+            let matches = pkg.matches(&version);
+            if matches.is_empty() {
+                continue;
+            }
+            let pullers = store.who_pulled(eco, &name, Some(&version))?;
+            let rows = if requests > 0 {
+                store.downloads_of(eco, &name, Some(&version), requests)?
+            } else {
+                Vec::new()
+            };
+            let ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
+            text.push_str(&format!(
+                "{eco}:{name} {version}  known malicious: {}  {} client(s)\n",
+                ids.join(", "),
+                pullers.len()
+            ));
+            for p in &pullers {
+                served += p.served;
+                clients.insert(p.principal.clone());
+                text.push_str(&format!(
+                    "  {}  requests {} (served {})  first {}  last {}  from {}\n",
+                    p.principal, p.requests, p.served, p.first, p.last, p.addrs
+                ));
+            }
+            for r in &rows {
+                text.push_str(&format!(
+                    "    {} {} {} {} {}\n",
+                    r.at,
+                    r.principal,
+                    r.filename,
+                    if r.allowed { "served" } else { "refused" },
+                    r.reason
+                ));
+            }
+            found.push(serde_json::json!({
+                "ecosystem": eco, "name": name, "version": version,
+                "records": matches, "clients": pullers, "requests": rows,
+            }));
+        }
+    }
+    text.push_str(&format!(
+        "{} known-bad version(s) requested by {} client(s); {} download(s) served\n",
+        found.len(),
+        clients.len(),
+        served
+    ));
+    Ok((
+        serde_json::json!({"versions": found, "clients": clients, "served": served}),
+        text,
+    ))
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod bench;
+pub mod db;
 pub mod names;
 pub mod sandbox;
 pub mod scan;
