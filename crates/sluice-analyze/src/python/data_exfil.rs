@@ -68,6 +68,10 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         .strings
         .iter()
         .find_map(|s| crate::ioc::exfil_service(&s.value));
+    let dead_drop = f
+        .calls
+        .iter()
+        .any(|c| is_net_call(c) && c.first_labels.has(Labels::DECODED));
     let mut out = Vec::new();
     for c in f.calls.iter().filter(|c| is_sender(c)) {
         let mut data = c.arg_labels;
@@ -76,9 +80,12 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         }
         let uploads_file = c.kwarg("files").is_some();
         let raw_ip = c.strings.iter().any(|s| crate::ioc::is_raw_ip_url(s));
-        let hidden_dest = c
-            .first_labels
-            .has(Labels(Labels::FETCHED.0 | Labels::DECODED.0));
+        // The address is fetched or decoded at run time, in a file that
+        // fetches from a decoded address: the dead drop's two steps.
+        let hidden_dest = dead_drop
+            && c.first_labels
+                .has(Labels(Labels::FETCHED.0 | Labels::DECODED.0))
+            && (uploads_file || matches!(c.method.as_str(), "post" | "put" | "patch"));
         // A body sent to a hard-coded IP address: `json=`, `data=`, or a
         // request object built with data.
         let payload = ["json", "data", "files"]

@@ -63,7 +63,11 @@ fn in_temp(p: &str) -> bool {
 fn in_background(c: &Call) -> bool {
     let cmd = shell_line(c);
     let t = cmd.trim_end();
-    c.target == "subprocess.Popen"
+    // A parent that pipes the child's output reads it and waits.
+    let piped = ["stdout", "stderr"]
+        .iter()
+        .any(|k| c.kwarg(k).is_some_and(|v| v.contains("PIPE")));
+    (c.target == "subprocess.Popen" && !piped)
         || c.target == "os.startfile"
         || (t.ends_with('&') && !t.ends_with("&&"))
         || t.contains("nohup ")
