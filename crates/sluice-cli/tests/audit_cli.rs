@@ -498,3 +498,130 @@ fn scan_finds_files_changed_after_installation() {
     let o = sluice(&["audit", "--no-names", venv.to_str().unwrap()], d.path());
     assert_eq!(o.status.code(), Some(0));
 }
+
+/// One OSV record, as the OSSF malicious-packages list writes them.
+fn osv(id: &str, name: &str, affected: &str, withdrawn: bool) -> String {
+    let w = if withdrawn {
+        r#""withdrawn": "2026-02-01T00:00:00Z","#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"schema_version": "1.5.0", "id": "{id}", "modified": "2026-01-02T00:00:00Z", {w}
+"summary": "Malicious code in {name} (npm)",
+"affected": [{{"package": {{"ecosystem": "npm", "name": "{name}"}}, {affected}}}]}}"#
+    )
+}
+
+#[test]
+fn imported_malicious_list_is_matched_by_range_and_version_and_withdrawn_is_not() {
+    let d = tempfile::tempdir().unwrap();
+    let recs = d.path().join("osv");
+    std::fs::create_dir_all(&recs).unwrap();
+    let write = |f: &str, s: String| std::fs::write(recs.join(f), s).unwrap();
+    write(
+        "MAL-2026-9001.json",
+        osv(
+            "MAL-2026-9001",
+            "chalkish",
+            r#""ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]"#,
+            false,
+        ),
+    );
+    write(
+        "MAL-2026-9002.json",
+        osv(
+            "MAL-2026-9002",
+            "ansi-stylez",
+            r#""versions": ["1.0.0"]"#,
+            false,
+        ),
+    );
+    write(
+        "MAL-2026-9003.json",
+        osv(
+            "MAL-2026-9003",
+            "host-y",
+            r#""ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]"#,
+            true,
+        ),
+    );
+    let data = d.path().join("data");
+    let o = sluice(
+        &[
+            "db",
+            "import",
+            recs.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lock = fixture("real/npm-v3/package-lock.json");
+    let o = sluice(
+        &[
+            "audit",
+            "--no-names",
+            "--format",
+            "json",
+            "--data-dir",
+            data.to_str().unwrap(),
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let doc = json(&o);
+    let mut hits: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "AUD806")
+        .map(|f| {
+            (
+                f["package"]["name"].as_str().unwrap().to_owned(),
+                f["package"]["version"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    hits.sort();
+    // chalkish: every version; ansi-stylez: only the nested 1.0.0, not the
+    // top-level 2.0.0; host-y: withdrawn, never.
+    assert_eq!(
+        hits,
+        vec![
+            ("ansi-stylez".to_owned(), "1.0.0".to_owned()),
+            ("chalkish".to_owned(), "2.0.0".to_owned()),
+        ],
+        "{doc}"
+    );
+    let o = sluice(
+        &[
+            "audit",
+            "--no-names",
+            "--format",
+            "osv",
+            "--data-dir",
+            data.to_str().unwrap(),
+            &lock,
+        ],
+        d.path(),
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("MAL-2026-9001") && text.contains("MAL-2026-9002"),
+        "{text}"
+    );
+    assert!(!text.contains("MAL-2026-9003"), "{text}");
+}

@@ -1,8 +1,9 @@
 //! Where `audit` looks a dependency up. Each source is a [`Matcher`]; the
 //! command runs every configured one over every dependency. Sources here:
 //! the gate's own verdicts and decisions ([`GateMatcher`]), private names
-//! ([`PrivateMatcher`]) and the name engine ([`NameMatcher`]). The intel
-//! store (imported OSV records) plugs in the same way.
+//! ([`PrivateMatcher`]), the name engine ([`NameMatcher`]) and the
+//! imported malicious-package list ([`IntelMatcher`], OSV records from
+//! `sluice db import`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -414,5 +415,63 @@ impl Matcher for NameMatcher<'_, '_> {
                 }
             })
             .collect()
+    }
+}
+
+/// The imported malicious-package list (`sluice db import`): a dependency
+/// whose version an active OSV record covers is malicious, with the
+/// record's id; an unpinned entry is reported when a record covers every
+/// version of the package.
+pub struct IntelMatcher(sluice_intel::IntelIndex);
+
+impl IntelMatcher {
+    /// Load every active record of the store once.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn load(store: &Store) -> anyhow::Result<Self> {
+        Ok(Self(sluice_intel::IntelIndex::load(store)?))
+    }
+}
+
+impl Matcher for IntelMatcher {
+    fn name(&self) -> &'static str {
+        "intel"
+    }
+
+    fn check(&self, dep: &Dependency) -> Vec<AuditFinding> {
+        let Some(pkg) = self.0.package(dep.ecosystem, dep.name.as_str()) else {
+            return Vec::new();
+        };
+        let matches: Vec<sluice_intel::Match> = match dep.version.as_deref() {
+            Some(v) => pkg.matches(v),
+            None => pkg.whole_package().into_iter().collect(),
+        };
+        if matches.is_empty() {
+            return Vec::new();
+        }
+        let version = dep.version.as_deref().unwrap_or("(any version)");
+        let first = &matches[0];
+        vec![AuditFinding {
+            rule: "AUD806".into(),
+            source: "intel",
+            severity: Severity::Critical,
+            level: VerdictLevel::Malicious,
+            message: format!(
+                "`{}` {version} is on the malicious-package list ({}: {})",
+                dep.name, first.id, first.summary
+            ),
+            ids: matches.iter().map(|m| m.id.clone()).collect(),
+            evidence: matches
+                .iter()
+                .map(|m| {
+                    if m.whole_package {
+                        format!("{}: every version", m.id)
+                    } else {
+                        format!("{}: this version", m.id)
+                    }
+                })
+                .collect(),
+        }]
     }
 }

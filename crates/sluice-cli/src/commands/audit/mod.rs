@@ -18,7 +18,9 @@ use sluice_lockfile::{Dependency, Inventory, SourceKind};
 use sluice_model::{Ecosystem, Severity, VerdictLevel};
 
 use crate::commands::scan::FailOn;
-use matchers::{AuditFinding, CachedEngine, GateMatcher, Matcher, NameMatcher, PrivateMatcher};
+use matchers::{
+    AuditFinding, CachedEngine, GateMatcher, IntelMatcher, Matcher, NameMatcher, PrivateMatcher,
+};
 
 /// Arguments of `sluice audit`.
 #[derive(Debug, clap::Args)]
@@ -134,6 +136,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(args.config.as_ref(), args.data_dir.clone())?;
     let gate = store.as_ref().map(GateMatcher::load).transpose()?;
+    let intel = store.as_ref().map(IntelMatcher::load).transpose()?;
     // With a private list, one engine (popular names + the list) serves
     // both name matchers, through one cache.
     let private_engine = crate::names_hook::engine(args.private.as_deref())?;
@@ -154,6 +157,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut matchers: Vec<&dyn Matcher> = Vec::new();
     if let Some(g) = &gate {
         matchers.push(g);
+    }
+    if let Some(i) = &intel {
+        matchers.push(i);
     }
     if let Some(p) = &private {
         matchers.push(p);
