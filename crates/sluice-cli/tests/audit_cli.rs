@@ -187,7 +187,8 @@ fn gate_verdicts_decisions_and_hashes_are_matched() {
         &cwd,
     );
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(json(&o)["sources"], serde_json::json!(["gate"]));
+    // A store is both sources: its verdicts and its imported records.
+    assert_eq!(json(&o)["sources"], serde_json::json!(["gate", "intel"]));
 }
 
 #[test]
