@@ -187,7 +187,8 @@ fn gate_verdicts_decisions_and_hashes_are_matched() {
         &cwd,
     );
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(json(&o)["sources"], serde_json::json!(["gate"]));
+    // A store is both sources: its verdicts and its imported records.
+    assert_eq!(json(&o)["sources"], serde_json::json!(["gate", "intel"]));
 }
 
 #[test]
@@ -624,4 +625,195 @@ fn imported_malicious_list_is_matched_by_range_and_version_and_withdrawn_is_not(
         "{text}"
     );
     assert!(!text.contains("MAL-2026-9003"), "{text}");
+}
+
+/// A `sluice serve` process on 127.0.0.1, killed on drop.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Serve `data` (its upstreams unreachable: only the admin API is asked)
+/// with the admin token `admin-secret`; the gate's base URL.
+fn serve(dir: &Path, data: &Path) -> (Serve, String) {
+    use std::io::BufRead as _;
+    let cfg = dir.join("sluice.toml");
+    std::fs::write(
+        &cfg,
+        "[upstream]\npypi = \"http://127.0.0.1:9/simple/\"\nnpm = \"http://127.0.0.1:9/\"\n[[admin.tokens]]\nname = \"secops\"\ntoken = \"admin-secret\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env_remove("SLUICE_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let server = Serve(child);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    std::thread::spawn(move || for _ in err.lines() {});
+    (server, format!("http://{addr}"))
+}
+
+#[test]
+fn remote_gate_is_audited_through_its_admin_api() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    // left-pad blocked (AUD801), ansi-stylez 1.0.0 in an OSV record (AUD806).
+    gate(&data);
+    let recs = d.path().join("osv");
+    std::fs::create_dir_all(&recs).unwrap();
+    std::fs::write(
+        recs.join("MAL-2026-9002.json"),
+        osv(
+            "MAL-2026-9002",
+            "ansi-stylez",
+            r#""versions": ["1.0.0"]"#,
+            false,
+        ),
+    )
+    .unwrap();
+    let o = sluice(
+        &[
+            "db",
+            "import",
+            recs.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let lock = fixture("real/npm-v3/package-lock.json");
+    let local = sluice(
+        &[
+            "audit",
+            "--no-names",
+            "--format",
+            "json",
+            "--data-dir",
+            data.to_str().unwrap(),
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(local.status.code(), Some(1), "{local:?}");
+
+    let (server, url) = serve(d.path(), &data);
+    let remote = sluice(
+        &[
+            "audit",
+            "--gate",
+            &url,
+            "--token",
+            "admin-secret",
+            "--no-names",
+            "--format",
+            "json",
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(
+        remote.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    let doc = json(&remote);
+    let mut got: Vec<(String, String)> = rules(&doc)
+        .into_iter()
+        .map(|(rule, name, _)| (rule, name))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("AUD801".to_owned(), "left-pad".to_owned()),
+            ("AUD806".to_owned(), "ansi-stylez".to_owned()),
+        ],
+        "{doc}"
+    );
+    // The same findings as from the local store, sources included.
+    let local = json(&local);
+    assert_eq!(doc["findings"], local["findings"]);
+    assert_eq!(doc["sources"], serde_json::json!(["gate", "intel"]));
+
+    // A wrong token, no token, and an unreachable gate: exit 2, said so.
+    let o = sluice(
+        &[
+            "audit",
+            "--gate",
+            &url,
+            "--token",
+            "nope",
+            "--no-names",
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("refused the admin token"), "{err}");
+    assert!(o.stdout.is_empty());
+    let o = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["audit", "--gate", &url, "--no-names", &lock])
+        .env_remove("SLUICE_CONFIG")
+        .env_remove("SLUICE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("admin token"));
+    // The token from the environment works too.
+    let o = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["audit", "--gate", &url, "--no-names", &lock])
+        .env_remove("SLUICE_CONFIG")
+        .env("SLUICE_ADMIN_TOKEN", "admin-secret")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // --gate with a local store is refused.
+    let o = sluice(
+        &[
+            "audit",
+            "--gate",
+            &url,
+            "--data-dir",
+            data.to_str().unwrap(),
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    drop(server);
+    let o = sluice(
+        &[
+            "audit",
+            "--gate",
+            &url,
+            "--token",
+            "admin-secret",
+            "--no-names",
+            &lock,
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot reach the gate"), "{err}");
 }

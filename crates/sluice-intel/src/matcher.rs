@@ -289,7 +289,15 @@ impl IntelIndex {
     /// # Errors
     /// Database failure, or a stored row that does not decode.
     pub fn load(store: &Store) -> Result<Self, IntelError> {
-        let hits = store.intel_all_hits()?;
+        Self::from_hits(store.intel_all_hits()?)
+    }
+
+    /// Build the index from active records' package rows (what
+    /// [`Store::intel_all_hits`] returns, here or on a remote gate).
+    ///
+    /// # Errors
+    /// A row whose matching data does not decode.
+    pub fn from_hits(hits: Vec<IntelPackageHit>) -> Result<Self, IntelError> {
         let records = {
             let mut ids: Vec<&str> = hits.iter().map(|h| h.record_id.as_str()).collect();
             ids.sort_unstable();

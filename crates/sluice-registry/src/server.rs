@@ -2212,6 +2212,7 @@ async fn admin_api(
             Ok(d) => json_ok(&json!(d)),
             Err(e) => store_err(&e),
         },
+        (Method::GET, "audit-data") => audit_data(&st.store),
         (Method::GET, "sandbox") => match st.store.sandbox_jobs() {
             Ok(j) => json_ok(&json!(j)),
             Err(e) => store_err(&e),
@@ -2280,6 +2281,26 @@ async fn admin_api(
             }
         }
         _ => err(StatusCode::NOT_FOUND, "unknown admin endpoint"),
+    }
+}
+
+/// What `sluice audit --gate URL` matches lockfiles against: the manual
+/// decisions, the artifacts judged malicious or suspicious and the active
+/// intel records' package rows (the rows its local-store matchers load).
+fn audit_data(store: &Store) -> Response {
+    let rows = store.decisions().and_then(|d| {
+        let a =
+            store.artifacts_with_verdict(&[VerdictLevel::Malicious, VerdictLevel::Suspicious])?;
+        let h = store.intel_all_hits()?;
+        Ok((d, a, h))
+    });
+    match rows {
+        Ok((decisions, artifacts, intel_hits)) => json_ok(&json!({
+            "decisions": decisions,
+            "artifacts": artifacts,
+            "intel_hits": intel_hits,
+        })),
+        Err(e) => store_err(&e),
     }
 }
 

@@ -235,3 +235,83 @@ async fn whole_package_records_hide_the_project_and_ranges_use_npm_order() {
         "{a}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_data_needs_the_admin_token_and_lists_what_audit_matches() {
+    let h = start(default_upstream(), |_| {}).await;
+    let url = h.url("/-/sluice/admin/audit-data");
+    // Admin only: no token, a client token and a wrong one are refused.
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    for t in ["ci-secret", "who-knows"] {
+        let r = client().get(&url).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{t}");
+    }
+    // One malicious and one suspicious artifact judged, one clean.
+    for f in [
+        "/files/pypi/evilpkg/evilpkg-1.0-py3-none-any.whl",
+        "/files/pypi/suspkg/suspkg-1.0-py3-none-any.whl",
+        "/files/pypi/cleanpkg/cleanpkg-1.0-py3-none-any.whl",
+    ] {
+        client().get(h.url(f)).send().await.unwrap();
+    }
+    h.gate
+        .store
+        .decide(
+            Ecosystem::Npm,
+            "evilnpm",
+            None,
+            sluice_store::Action::Block,
+            "incident 7",
+            "secops",
+        )
+        .unwrap();
+    import(
+        &h.gate.store,
+        &record(
+            "MAL-2026-9",
+            "2026-01-01T00:00:00Z",
+            "npm",
+            "latenpm",
+            r#","versions":["1.0.0"]"#,
+        ),
+    );
+    let r = client()
+        .get(&url)
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let j: Value = r.json().await.unwrap();
+    let decisions: Vec<sluice_store::Decision> =
+        serde_json::from_value(j["decisions"].clone()).unwrap();
+    assert_eq!(decisions.len(), 1, "{j}");
+    assert_eq!(decisions[0].name, "evilnpm");
+    assert_eq!(decisions[0].action, sluice_store::Action::Block);
+    assert_eq!(decisions[0].reason, "incident 7");
+    let artifacts: Vec<sluice_store::ArtifactRow> =
+        serde_json::from_value(j["artifacts"].clone()).unwrap();
+    let mut names: Vec<_> = artifacts
+        .iter()
+        .map(|a| (a.name.as_str(), a.verdict))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("evilpkg", sluice_model::VerdictLevel::Malicious),
+            ("suspkg", sluice_model::VerdictLevel::Suspicious)
+        ],
+        "{j}"
+    );
+    let hits: Vec<sluice_store::IntelPackageHit> =
+        serde_json::from_value(j["intel_hits"].clone()).unwrap();
+    assert_eq!(hits, h.gate.store.intel_all_hits().unwrap());
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].record_id, "MAL-2026-9");
+    // What the remote index is built from matches like the local one.
+    let index = sluice_intel::IntelIndex::from_hits(hits).unwrap();
+    let pkg = index.package(Ecosystem::Npm, "latenpm").unwrap();
+    assert_eq!(pkg.matches("1.0.0").len(), 1);
+    assert!(pkg.matches("1.0.1").is_empty());
+}

@@ -89,7 +89,7 @@ pub enum IntelWrite {
 }
 
 /// A matching row of an active record for one package.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IntelPackageHit {
     /// The record's id.
     pub record_id: String,

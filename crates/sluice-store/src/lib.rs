@@ -155,7 +155,7 @@ CREATE INDEX IF NOT EXISTS sandbox_jobs_pkg ON sandbox_jobs(ecosystem, name);
 ";
 
 /// What a manual decision does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Refuse the package or version whatever its verdict.
@@ -183,7 +183,7 @@ impl Action {
 }
 
 /// A manual decision on a package (`version` empty = every version).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -202,7 +202,7 @@ pub struct Decision {
 }
 
 /// An artifact the gate fetched and judged.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactRow {
     /// Digest of the bytes.
     pub sha256: String,

@@ -63,8 +63,19 @@ impl GateMatcher {
     /// # Errors
     /// Database failure.
     pub fn load(store: &Store) -> anyhow::Result<Self> {
+        Ok(Self::from_rows(
+            store.decisions()?,
+            store.artifacts_with_verdict(&[VerdictLevel::Malicious, VerdictLevel::Suspicious])?,
+        ))
+    }
+
+    /// Build from decisions and flagged artifacts (a local store's, or
+    /// what a remote gate's `audit-data` endpoint answers). Artifacts
+    /// judged clean are ignored.
+    #[must_use]
+    pub fn from_rows(decisions_rows: Vec<Decision>, artifacts: Vec<ArtifactRow>) -> Self {
         let mut decisions: HashMap<Key, Vec<Decision>> = HashMap::new();
-        for d in store.decisions()? {
+        for d in decisions_rows {
             decisions
                 .entry((d.ecosystem, d.name.clone()))
                 .or_default()
@@ -73,8 +84,9 @@ impl GateMatcher {
         let mut by_version: HashMap<(Ecosystem, String, String), Vec<ArtifactRow>> = HashMap::new();
         let mut by_name: HashMap<Key, Vec<ArtifactRow>> = HashMap::new();
         let mut by_sha256 = HashMap::new();
-        for a in
-            store.artifacts_with_verdict(&[VerdictLevel::Malicious, VerdictLevel::Suspicious])?
+        for a in artifacts
+            .into_iter()
+            .filter(|a| a.verdict != VerdictLevel::Clean)
         {
             by_sha256.insert(a.sha256.to_ascii_lowercase(), a.clone());
             by_name
@@ -86,12 +98,12 @@ impl GateMatcher {
                 .or_default()
                 .push(a);
         }
-        Ok(Self {
+        Self {
             decisions,
             by_version,
             by_name,
             by_sha256,
-        })
+        }
     }
 }
 
@@ -431,6 +443,15 @@ impl IntelMatcher {
     /// Database failure.
     pub fn load(store: &Store) -> anyhow::Result<Self> {
         Ok(Self(sluice_intel::IntelIndex::load(store)?))
+    }
+
+    /// Build from active records' package rows (what a remote gate's
+    /// `audit-data` endpoint answers).
+    ///
+    /// # Errors
+    /// A row whose matching data does not decode.
+    pub fn from_hits(hits: Vec<sluice_store::IntelPackageHit>) -> anyhow::Result<Self> {
+        Ok(Self(sluice_intel::IntelIndex::from_hits(hits)?))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod bench;
 mod installed;
 pub mod matchers;
 mod output;
+mod remote;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,6 +39,19 @@ pub struct AuditArgs {
     /// The gate's configuration file (for its data dir).
     #[arg(long, value_name = "FILE", env = "SLUICE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A running gate (`http://HOST:PORT`) whose verdicts, decisions and
+    /// imported records are matched, fetched through its admin API instead
+    /// of a local store.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["data_dir", "config"])]
+    pub gate: Option<String>,
+    /// The gate's admin token, for `--gate`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SLUICE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     /// Internal package names, prefixes and npm scopes (TOML or text, see
     /// docs/names.md): a dependency that is or imitates one is reported.
     #[arg(long, value_name = "FILE")]
@@ -134,9 +148,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         anyhow::bail!("nothing to audit: give one or more paths");
     }
-    let store = open_store(args.config.as_ref(), args.data_dir.clone())?;
-    let gate = store.as_ref().map(GateMatcher::load).transpose()?;
-    let intel = store.as_ref().map(IntelMatcher::load).transpose()?;
+    let (gate, intel) = match &args.gate {
+        Some(url) => {
+            let (g, i) = remote::load(url, args.token.as_deref())?;
+            (Some(g), Some(i))
+        }
+        None => {
+            let store = open_store(args.config.as_ref(), args.data_dir.clone())?;
+            (
+                store.as_ref().map(GateMatcher::load).transpose()?,
+                store.as_ref().map(IntelMatcher::load).transpose()?,
+            )
+        }
+    };
     // With a private list, one engine (popular names + the list) serves
     // both name matchers, through one cache.
     let private_engine = crate::names_hook::engine(args.private.as_deref())?;
