@@ -94,7 +94,9 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
             || (c.npos >= 2
                 && (matches!(c.method.as_str(), "post" | "put" | "urlopen" | "Request")
                     || c.target.starts_with("local:")));
-        if !(data.has(LOCAL) || uploads_file || (raw_ip && payload)) {
+        // (Code that runs unasked and talks to a raw IP is INTEL503's; only
+        // library code needs the body to be noticed here.)
+        if !(data.has(LOCAL) || uploads_file || (raw_ip && payload && !role.runs_unasked())) {
             continue;
         }
         let service = c
