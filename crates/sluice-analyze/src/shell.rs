@@ -378,8 +378,10 @@ fn first_command_word(words: &[String]) -> Option<usize> {
     })
 }
 
-/// The command's name: file name, lower-case, `.exe` dropped.
-fn command_name(w: &str) -> String {
+/// The command's name: file name, lower-case, `.exe` dropped
+/// (`C:\\Python\\python.exe` → `python`).
+#[must_use]
+pub fn command_name(w: &str) -> String {
     let base = w
         .rsplit(['/', '\\'])
         .next()
@@ -388,7 +390,10 @@ fn command_name(w: &str) -> String {
     base.strip_suffix(".exe").map(str::to_owned).unwrap_or(base)
 }
 
-fn is_interpreter(name: &str) -> bool {
+/// A shell or interpreter that runs the code or script it is given (by
+/// [`command_name`]).
+#[must_use]
+pub fn is_interpreter(name: &str) -> bool {
     matches!(
         name,
         "sh" | "bash"

@@ -59,12 +59,7 @@ fn hands_to_a_tool(c: &Call) -> bool {
     !sh.runs.is_empty()
         && sh.downloads.is_empty()
         && sh.runs.iter().all(|r| {
-            let name = r
-                .rsplit(['/', '\\'])
-                .next()
-                .unwrap_or("")
-                .trim_end_matches(".exe")
-                .to_ascii_lowercase();
+            let name = crate::shell::command_name(r);
             matches!(
                 name.as_str(),
                 "unzip"
@@ -96,7 +91,8 @@ fn hands_to_a_tool(c: &Call) -> bool {
 
 /// A process call that hands its data to a shell or an interpreter:
 /// `os.system`/`os.popen`, `shell=True`, or an argument vector whose
-/// program is a shell or interpreter (`["bash", "-s"]`, `["python", "-c"]`).
+/// program is `cmd` or a shell or interpreter ([`crate::shell::is_interpreter`]:
+/// `["bash", "-s"]`, `["python", "-c"]`).
 fn shell_like(c: &Call) -> bool {
     if c.target.starts_with("os.system") || c.target.starts_with("os.popen") {
         return true;
@@ -107,33 +103,8 @@ fn shell_like(c: &Call) -> bool {
     let Some(first) = c.strings.first() else {
         return false;
     };
-    let name = first
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(".exe")
-        .to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "sh" | "bash"
-            | "zsh"
-            | "dash"
-            | "cmd"
-            | "powershell"
-            | "pwsh"
-            | "python"
-            | "python3"
-            | "pythonw"
-            | "node"
-            | "perl"
-            | "ruby"
-            | "wscript"
-            | "cscript"
-            | "mshta"
-    )
+    let name = crate::shell::command_name(first.split_whitespace().next().unwrap_or(""));
+    name == "cmd" || crate::shell::is_interpreter(&name)
 }
 
 /// A shell command line that downloads and runs in one go.

@@ -154,15 +154,9 @@ pub fn check(f: &Facts<'_>) -> Vec<Finding> {
         let exe = r
             .strings
             .first()
-            .map(|first| {
-                first
-                    .rsplit(['/', '\\'])
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase()
-            })
+            .and_then(|first| first.split_whitespace().next())
+            .map(crate::shell::command_name)
             .unwrap_or_default();
-        let exe = exe.split_whitespace().next().unwrap_or("");
         let python = exe.starts_with("python") || exe == "py" || r.text.contains("sys.executable");
         if !python || !in_background(r) {
             continue;
