@@ -1,6 +1,7 @@
 //! The `sluice` command: a thin clap front end over the sluice crates.
 
 mod commands;
+mod http;
 mod names_hook;
 mod render;
 mod schedule;

@@ -133,7 +133,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
             let store = open_store(&cfg.data_dir, true)?;
             let opts = ImportOptions { batch };
             let report = if source.starts_with("http://") || source.starts_with("https://") {
-                let bytes = fetch(&source)?;
+                let bytes = crate::http::get(&source, "the OSV source", None, &FETCH)?;
                 sluice_intel::import_bytes(&store, &source, &bytes, opts)?
             } else {
                 sluice_intel::import_path(&store, Path::new(&source), opts)?
@@ -255,41 +255,12 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The largest download `db import URL` accepts.
-const MAX_DOWNLOAD: u64 = 2 << 30;
-
-/// Fetch a URL (a ZIP or JSON file), bounded in size and time.
-fn fetch(url: &str) -> anyhow::Result<Vec<u8>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .timeout(Duration::from_secs(600))
-            .build()?;
-        let mut resp = client
-            .get(url)
-            .send()
-            .await
-            .with_context(|| format!("cannot fetch {url}"))?;
-        anyhow::ensure!(resp.status().is_success(), "{url}: HTTP {}", resp.status());
-        let mut buf = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .with_context(|| format!("reading {url}"))?
-        {
-            anyhow::ensure!(
-                (buf.len() + chunk.len()) as u64 <= MAX_DOWNLOAD,
-                "{url}: larger than {MAX_DOWNLOAD} bytes"
-            );
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(buf)
-    })
-}
+/// How `db import URL` fetches: a ZIP or JSON file of up to 2 GiB.
+const FETCH: crate::http::Bounds = crate::http::Bounds {
+    connect: Duration::from_secs(30),
+    total: Duration::from_secs(600),
+    max_bytes: 2 << 30,
+};
 
 fn print_import(r: &ImportReport, format: DbFormat) {
     if format == DbFormat::Json {

@@ -11,8 +11,12 @@ use super::matchers::{GateMatcher, IntelMatcher};
 /// The admin API path of the audit data, under the gate's URL.
 const PATH: &str = "/-/sluice/admin/audit-data";
 
-/// The largest answer accepted.
-const MAX_BODY: usize = 1 << 30;
+/// How the audit data is fetched: up to 1 GiB.
+const FETCH: crate::http::Bounds = crate::http::Bounds {
+    connect: Duration::from_secs(10),
+    total: Duration::from_secs(120),
+    max_bytes: 1 << 30,
+};
 
 /// What `audit-data` answers.
 #[derive(serde::Deserialize)]
@@ -39,7 +43,7 @@ pub fn load(gate: &str, token: Option<&str>) -> anyhow::Result<(GateMatcher, Int
         "--gate {gate}: expected an http:// or https:// URL"
     );
     let url = format!("{base}{PATH}");
-    let body = fetch(&url, token)?;
+    let body = crate::http::get(&url, "the gate", Some(token), &FETCH)?;
     let data: AuditData = serde_json::from_slice(&body)
         .with_context(|| format!("{url}: not the audit data of a sluice gate"))?;
     let intel = IntelMatcher::from_hits(data.intel_hits)
@@ -48,41 +52,4 @@ pub fn load(gate: &str, token: Option<&str>) -> anyhow::Result<(GateMatcher, Int
         GateMatcher::from_rows(data.decisions, data.artifacts),
         intel,
     ))
-}
-
-fn fetch(url: &str, token: &str) -> anyhow::Result<Vec<u8>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()?;
-        let mut resp = client
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the gate at {url}"))?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            anyhow::bail!("{url}: the gate refused the admin token (HTTP {status})");
-        }
-        anyhow::ensure!(status.is_success(), "{url}: HTTP {status}");
-        let mut buf = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .with_context(|| format!("reading {url}"))?
-        {
-            anyhow::ensure!(
-                buf.len() + chunk.len() <= MAX_BODY,
-                "{url}: larger than {MAX_BODY} bytes"
-            );
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(buf)
-    })
 }
