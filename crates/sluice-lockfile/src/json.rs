@@ -180,21 +180,28 @@ impl Parser<'_> {
                 });
             }
             members.push((key, v));
-            self.ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    if !self.dialect.lenient {
-                        self.ws()?;
-                        if self.peek() == Some(b'}') {
-                            return Err(self.err("trailing comma in an object"));
-                        }
+            self.separator(b'}', "an object")?;
+        }
+    }
+
+    /// After a member or item: a `,` (not trailing, unless the dialect is
+    /// lenient) or the `close` byte, which is left for the caller.
+    fn separator(&mut self, close: u8, inside: &str) -> Result<(), SyntaxError> {
+        self.ws()?;
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                if !self.dialect.lenient {
+                    self.ws()?;
+                    if self.peek() == Some(close) {
+                        return Err(self.err(format!("trailing comma in {inside}")));
                     }
                 }
-                Some(b'}') => {}
-                None => return Err(self.err("unexpected end of file inside an object")),
-                Some(_) => return Err(self.err("expected `,` or `}`")),
+                Ok(())
             }
+            Some(c) if c == close => Ok(()),
+            None => Err(self.err(format!("unexpected end of file inside {inside}"))),
+            Some(_) => Err(self.err(format!("expected `,` or `{}`", close as char))),
         }
     }
 
@@ -213,21 +220,7 @@ impl Parser<'_> {
                 Some(_) => {}
             }
             items.push(self.value(depth + 1)?);
-            self.ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    if !self.dialect.lenient {
-                        self.ws()?;
-                        if self.peek() == Some(b']') {
-                            return Err(self.err("trailing comma in an array"));
-                        }
-                    }
-                }
-                Some(b']') => {}
-                None => return Err(self.err("unexpected end of file inside an array")),
-                Some(_) => return Err(self.err("expected `,` or `]`")),
-            }
+            self.separator(b']', "an array")?;
         }
     }
 
